@@ -1,0 +1,159 @@
+//! The rules a `#[method]` function must follow. Each rule is a function; every broken rule is
+//! reported, each at the token that breaks it.
+
+use syn::spanned::Spanned;
+use syn::{FnArg, Type};
+
+use crate::ast::{ArgKind, Method};
+
+/// Applies every rule; `Err` combines all the errors found.
+pub fn method(method: &Method) -> syn::Result<()> {
+    let mut errors = Errors::default();
+    wire_name_is_usable(method, &mut errors);
+    signature_is_plain(method, &mut errors);
+    no_generics(method, &mut errors);
+    for arg in &method.args {
+        argument_is_named(arg.syntax, &arg.kind, &mut errors);
+        if let ArgKind::Param { ty, .. } = arg.kind {
+            param_type_is_owned(ty, &mut errors);
+        }
+    }
+    whole_params_stand_alone(method, &mut errors);
+    errors.finish()
+}
+
+#[derive(Default)]
+struct Errors(Option<syn::Error>);
+
+impl Errors {
+    fn push(&mut self, error: syn::Error) {
+        match &mut self.0 {
+            Some(all) => all.combine(error),
+            None => self.0 = Some(error),
+        }
+    }
+
+    fn finish(self) -> syn::Result<()> {
+        self.0.map_or(Ok(()), Err)
+    }
+}
+
+/// A wire name must not be empty, and names starting with `rpc.` are reserved by the
+/// specification for the protocol's own methods.
+fn wire_name_is_usable(method: &Method, errors: &mut Errors) {
+    let name = method.wire_name.value();
+    if name.is_empty() {
+        errors.push(syn::Error::new_spanned(
+            &method.wire_name,
+            "a method name must not be empty",
+        ));
+    } else if name.starts_with("rpc.") {
+        errors.push(syn::Error::new_spanned(
+            &method.wire_name,
+            "method names starting with `rpc.` are reserved by JSON-RPC 2.0; choose another name with #[method(name = \"...\")]",
+        ));
+    }
+}
+
+/// `unsafe`, `extern` and C-variadic functions cannot be called safely from generated code.
+fn signature_is_plain(method: &Method, errors: &mut Errors) {
+    let sig = &method.item.sig;
+    if let Some(token) = &sig.unsafety {
+        errors.push(syn::Error::new_spanned(
+            token,
+            "a JSON-RPC method cannot be `unsafe`: wrap the unsafe code in a safe function",
+        ));
+    }
+    if let Some(abi) = &sig.abi {
+        errors.push(syn::Error::new_spanned(
+            abi,
+            "a JSON-RPC method cannot have an `extern` ABI",
+        ));
+    }
+    if let Some(variadic) = &sig.variadic {
+        errors.push(syn::Error::new_spanned(
+            variadic,
+            "a JSON-RPC method cannot be variadic: take `Params<Vec<T>>` instead",
+        ));
+    }
+}
+
+/// Params are decoded at run time into concrete types, so a method cannot be generic.
+fn no_generics(method: &Method, errors: &mut Errors) {
+    let generics = &method.item.sig.generics;
+    if !generics.params.is_empty() {
+        errors.push(syn::Error::new_spanned(
+            &generics.params,
+            "a JSON-RPC method cannot be generic: its params are decoded into concrete types at run time",
+        ));
+    }
+    if let Some(clause) = &generics.where_clause {
+        errors.push(syn::Error::new_spanned(
+            clause,
+            "a JSON-RPC method cannot have a `where` clause",
+        ));
+    }
+}
+
+/// Each argument's name is its param name for by-name calls, so it must be a plain name;
+/// a method has no `self`.
+fn argument_is_named(arg: &FnArg, kind: &ArgKind, errors: &mut Errors) {
+    if !matches!(kind, ArgKind::Unsupported) {
+        return;
+    }
+    match arg {
+        FnArg::Receiver(receiver) => errors.push(syn::Error::new_spanned(
+            receiver,
+            "a JSON-RPC method cannot take `self`: make it a free function and take shared data as `State<T>`",
+        )),
+        FnArg::Typed(typed) => errors.push(syn::Error::new_spanned(
+            &typed.pat,
+            "a JSON-RPC method's arguments must be plain names (`name: Type`): the name is the param's name in by-name calls",
+        )),
+    }
+}
+
+/// Params are decoded into owned values, and their type must be nameable.
+fn param_type_is_owned(ty: &Type, errors: &mut Errors) {
+    match ty {
+        Type::Reference(reference) => errors.push(syn::Error::new(
+            reference.span(),
+            "a param cannot be a reference: params are decoded into owned values (use `String` for `&str`, `Vec<T>` for `&[T]`)",
+        )),
+        Type::ImplTrait(_) => errors.push(syn::Error::new_spanned(
+            ty,
+            "a param cannot be `impl Trait`: name a concrete type that implements `serde::Deserialize`",
+        )),
+        _ => {}
+    }
+}
+
+/// `Params<T>` takes the whole params value, so it cannot share it with other params or with a
+/// second `Params<T>`.
+fn whole_params_stand_alone(method: &Method, errors: &mut Errors) {
+    let whole: Vec<_> = method
+        .args
+        .iter()
+        .filter(|arg| matches!(arg.kind, ArgKind::WholeParams { .. }))
+        .collect();
+    let Some(first) = whole.first() else { return };
+    for extra in &whole[1..] {
+        errors.push(syn::Error::new_spanned(
+            extra.syntax,
+            "a method takes at most one `Params<T>`",
+        ));
+    }
+    for arg in &method.args {
+        if let ArgKind::Param { .. } = arg.kind {
+            let mut error = syn::Error::new_spanned(
+                arg.syntax,
+                "a method that takes `Params<T>` cannot take other params: `Params<T>` is the whole params value",
+            );
+            error.combine(syn::Error::new_spanned(
+                first.syntax,
+                "`Params<T>` is taken here",
+            ));
+            errors.push(error);
+        }
+    }
+}

@@ -1,0 +1,153 @@
+//! The code `#[method]` writes: the function unchanged, plus a hidden type of the same name
+//! holding the method's entry point and its `METHOD` constant, and the registration.
+//!
+//! The type is an empty braced struct, which lives only in the type namespace, so it can share
+//! the function's name (`ping::METHOD` beside `ping()`), and works inside function bodies too.
+//! Generated code reaches the runtime only through `<crate>::__private`.
+
+use proc_macro2::TokenStream;
+use quote::{format_ident, quote, quote_spanned};
+use syn::spanned::Spanned;
+use syn::Item;
+
+use crate::args;
+use crate::ast::{self, ArgKind, Method, Output};
+use crate::check;
+
+pub fn method(args: TokenStream, item: TokenStream) -> TokenStream {
+    let item = match syn::parse2::<Item>(item.clone()) {
+        Ok(Item::Fn(function)) => function,
+        Ok(other) => {
+            let error =
+                syn::Error::new_spanned(other, "#[method] goes on a function (`fn` or `async fn`)");
+            return with_error(item, error);
+        }
+        Err(error) => return with_error(item, error),
+    };
+    let args = match args::parse(args) {
+        Ok(args) => args,
+        Err(error) => return with_error(quote!(#item), error),
+    };
+    let model = Method::from_syn(&item, args.name);
+    if let Err(error) = check::method(&model) {
+        return with_error(quote!(#item), error);
+    }
+    let krate = args
+        .krate
+        .unwrap_or_else(|| syn::parse_quote!(::jsonrpc_runtime));
+    generate(&model, &quote!(#krate::__private))
+}
+
+/// The item as written plus the error: the user sees the real error, not knock-on errors about
+/// a function that vanished.
+fn with_error(item: TokenStream, error: syn::Error) -> TokenStream {
+    let error = error.to_compile_error();
+    quote!(#item #error)
+}
+
+fn generate(model: &Method, private: &TokenStream) -> TokenStream {
+    let item = model.item;
+    let vis = &item.vis;
+    let ident = &item.sig.ident;
+    let wire_name = &model.wire_name;
+
+    let mut decode = Vec::new();
+    let mut vars = Vec::new();
+    let mut states = Vec::new();
+    let takes_whole_params = model
+        .args
+        .iter()
+        .any(|a| matches!(a.kind, ArgKind::WholeParams { .. }));
+    if !takes_whole_params {
+        decode.push(quote! {
+            let mut __jsonrpc_params = match #private::ParamsReader::new(__jsonrpc_call.params) {
+                ::core::result::Result::Ok(reader) => reader,
+                ::core::result::Result::Err(error) => return #private::Outcome::Ready(::core::result::Result::Err(error)),
+            };
+        });
+    }
+    for (index, arg) in model.args.iter().enumerate() {
+        let var = format_ident!("__jsonrpc_arg{}", index);
+        let value = match arg.kind {
+            ArgKind::Param { name, ty } => {
+                let param_name = ast::param_name(name);
+                quote_spanned!(ty.span()=> __jsonrpc_params.next::<#ty>(#param_name))
+            }
+            ArgKind::WholeParams { ty, .. } => {
+                quote_spanned!(ty.span()=> #private::whole_params::<_>(&__jsonrpc_call).map(|p: #ty| p))
+            }
+            ArgKind::State { ty, inner, .. } => {
+                states.push(quote_spanned!(inner.span()=> #private::StateKey::of::<#inner> as fn() -> #private::StateKey));
+                quote_spanned!(ty.span()=> #private::state::<#inner>(&__jsonrpc_call))
+            }
+            ArgKind::Unsupported => unreachable!("rejected by check::method"),
+        };
+        decode.push(quote! {
+            let #var = match #value {
+                ::core::result::Result::Ok(value) => value,
+                ::core::result::Result::Err(error) => return #private::Outcome::Ready(::core::result::Result::Err(error)),
+            };
+        });
+        vars.push(var);
+    }
+    if !takes_whole_params {
+        decode.push(quote! {
+            if let ::core::result::Result::Err(error) = __jsonrpc_params.finish() {
+                return #private::Outcome::Ready(::core::result::Result::Err(error));
+            }
+        });
+    }
+
+    let call = if model.is_async() {
+        quote!(#ident(#(#vars),*).await)
+    } else {
+        quote!(#ident(#(#vars),*))
+    };
+    let respond = match model.output {
+        Output::Unit => quote!(#private::success(#call)),
+        Output::Value(ty) => quote_spanned!(ty.span()=> #private::success(#call)),
+        Output::Fallible(ty) => {
+            quote_spanned!(ty.span()=> #private::IntoResponse::into_response(#call))
+        }
+    };
+    let outcome = if model.is_async() {
+        quote!(#private::Outcome::Pending(::std::boxed::Box::pin(async move { #respond })))
+    } else {
+        quote!(#private::Outcome::Ready(#respond))
+    };
+
+    let here = ident.span();
+    let file = quote_spanned!(here=> ::core::file!());
+    let line = quote_spanned!(here=> ::core::line!());
+    let method_doc = format!(
+        "The JSON-RPC method `{}`, for building a `Methods` set by hand.",
+        wire_name.value()
+    );
+
+    quote! {
+        #item
+
+        #[doc(hidden)]
+        #[allow(non_camel_case_types, dead_code)]
+        #vis struct #ident {}
+
+        impl #ident {
+            #[doc = #method_doc]
+            pub const METHOD: #private::MethodDef = #private::MethodDef::__new(
+                #wire_name,
+                #ident::__jsonrpc_call,
+                &[#(#states),*],
+                #file,
+                #line,
+            );
+
+            #[doc(hidden)]
+            fn __jsonrpc_call<'__jsonrpc>(__jsonrpc_call: #private::Call<'__jsonrpc>) -> #private::Outcome<'__jsonrpc> {
+                #(#decode)*
+                #outcome
+            }
+        }
+
+        #private::inventory::submit! { #private::Registration(#ident::METHOD) }
+    }
+}

@@ -1,0 +1,19 @@
+//! The `#[method]` attribute of `jsonrpc-runtime`. Depend on `jsonrpc-runtime`, which re-exports
+//! it and documents it; the generated code only works with that crate.
+//!
+//! The work is split into four steps, one file each: [`args`] reads the attribute's options,
+//! [`ast`] reads the function into a model, [`check`] applies the rules, [`expand`] writes the
+//! generated code.
+
+mod args;
+mod ast;
+mod check;
+mod expand;
+
+use proc_macro::TokenStream;
+
+/// Turns a function into a JSON-RPC method and registers it. See `jsonrpc_runtime::method`.
+#[proc_macro_attribute]
+pub fn method(args: TokenStream, item: TokenStream) -> TokenStream {
+    expand::method(args.into(), item.into()).into()
+}

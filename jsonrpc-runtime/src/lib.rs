@@ -1,0 +1,124 @@
+//! JSON-RPC 2.0 for Rust: mark a function with [`#[method]`](method), serve it with one line.
+//!
+//! ```no_run
+//! use jsonrpc_runtime::method;
+//!
+//! /// Answers "pong".
+//! #[method]
+//! async fn ping() -> &'static str {
+//!     "pong"
+//! }
+//!
+//! #[tokio::main]
+//! async fn main() -> std::io::Result<()> {
+//!     jsonrpc_runtime::serve("127.0.0.1:5000").await
+//! }
+//! ```
+//!
+//! - [`#[method]`](method) turns an `async fn` or `fn` with typed arguments into a JSON-RPC
+//!   method and registers it: nothing to wire by hand.
+//! - [`Dispatcher`] answers request bytes with response bytes, with no transport attached.
+//! - [`serve`] and [`Server`] put it behind HTTP (hyper 1, HTTP/1.1 and HTTP/2).
+//!
+//! Everything follows the JSON-RPC 2.0 specification: notifications, batches, ids echoed byte
+//! for byte, and the standard error codes (see [`error::code`]).
+
+#![warn(missing_docs)]
+
+mod dispatch;
+pub mod error;
+mod handler;
+mod params;
+mod registry;
+mod request;
+mod response;
+mod server;
+mod state;
+
+pub use dispatch::{Dispatcher, DispatcherBuilder};
+pub use error::{Error, RpcResult, StartupError};
+pub use params::Params;
+pub use registry::{Location, MethodDef, Methods};
+pub use server::{
+    serve, Server, ServerBuilder, DEFAULT_HEADER_READ_TIMEOUT, DEFAULT_MAX_BODY_SIZE,
+};
+pub use state::State;
+
+/// Turns a function into a JSON-RPC method and registers it.
+///
+/// ```
+/// use jsonrpc_runtime::{method, Error, State};
+///
+/// /// Each argument is a param, by position or by name.
+/// #[method]
+/// async fn subtract(minuend: i64, subtrahend: i64) -> i64 {
+///     minuend - subtrahend
+/// }
+///
+/// /// `Option` params may be left out; `name` sets the wire name.
+/// #[method(name = "greet")]
+/// fn greeting(name: String, greeting: Option<String>) -> String {
+///     format!("{}, {name}!", greeting.as_deref().unwrap_or("Hello"))
+/// }
+///
+/// /// A `Result` return type answers errors with their code, message and data.
+/// #[method]
+/// fn divide(a: f64, b: f64) -> Result<f64, Error> {
+///     if b == 0.0 {
+///         return Err(Error::new(-32001, "division by zero").with_data(serde_json::json!({ "dividend": a })));
+///     }
+///     Ok(a / b)
+/// }
+/// # fn main() {}
+/// ```
+///
+/// - **Params.** Every argument is a param named after it, taken by position (declaration order)
+///   or by name. Its type must implement `serde::Deserialize`. `Option<T>` params are optional:
+///   they may be left off the end of a positional list or out of an object. Absent `params` are
+///   the same as `[]`. Params that do not fit answer -32602 with a message naming the param.
+/// - **[`Params<T>`]** takes the whole params value as one `T`; **[`State<T>`]** gives shared
+///   state. Both are recognised by name, so import them under those names.
+/// - **Results.** Any `T: Serialize` is the result (`()` is `null`). A return type whose name
+///   ends in `Result` (`Result<T, E>`, [`RpcResult<T>`], `io::Result<T>`...) answers `Err` with
+///   an error object: `E` must convert into [`Error`].
+/// - **Options.** `name = "..."` sets the wire name (default: the function's name);
+///   `crate = "path"` names this crate when it is renamed in `Cargo.toml`.
+/// - **Handle.** Beside the function, the macro defines a hidden type of the same name whose
+///   `METHOD` constant is the method's [`MethodDef`]: `Methods::new().with(ping::METHOD)`.
+pub use jsonrpc_macros::method;
+
+/// Not public API: the paths the code `#[method]` generates goes through.
+#[doc(hidden)]
+pub mod __private {
+    pub use crate::handler::{BoxFuture, Call, CallFn, IntoResponse, Outcome, SuccessHead};
+    pub use crate::params::ParamsReader;
+    pub use crate::registry::{MethodDef, Registration};
+    pub use crate::state::{StateKey, States};
+    pub use crate::{Error, Params, State};
+    pub use inventory;
+
+    /// Decodes a `Params<T>` argument.
+    pub fn whole_params<T: serde::de::DeserializeOwned>(
+        call: &Call<'_>,
+    ) -> Result<Params<T>, Error> {
+        crate::params::whole(call.params)
+    }
+
+    /// Fetches a `State<T>` argument.
+    pub fn state<T: Send + Sync + 'static>(call: &Call<'_>) -> Result<State<T>, Error> {
+        call.states.get::<T>().ok_or_else(missing_state::<T>)
+    }
+
+    #[cold]
+    fn missing_state<T>() -> Error {
+        Error::internal_error().with_data(format!(
+            "no state of type `{}` was given",
+            std::any::type_name::<T>()
+        ))
+    }
+
+    /// Serializes a return value that is not a `Result`.
+    pub fn success<T: serde::Serialize>(value: T) -> Result<SuccessHead, Error> {
+        SuccessHead::new(&value)
+    }
+}

@@ -1,0 +1,253 @@
+//! Reading a request body into borrowed request objects, in one pass over the bytes.
+//!
+//! Nothing here rejects a request early: the whole body is read first (so broken JSON anywhere is
+//! always a parse error), and only then is each request object checked against the
+//! specification. Everything borrows from the body; ids and params stay raw JSON text.
+
+use std::borrow::Cow;
+use std::fmt;
+
+use serde::de::{self, DeserializeSeed, Deserializer, IgnoredAny, MapAccess, SeqAccess, Visitor};
+use serde_json::value::RawValue;
+
+/// A body: one request object, or a batch of them.
+pub(crate) enum Message<'a> {
+    Single(Entry<'a>),
+    Batch(Vec<Entry<'a>>),
+}
+
+/// One element of a body, already checked against the specification.
+pub(crate) enum Entry<'a> {
+    Call(Request<'a>),
+    /// Not a valid request object; answered with -32600. `id` is the request's id when that
+    /// much of it was valid, so the client can still match the error to its request.
+    Invalid {
+        id: Option<&'a RawValue>,
+        reason: &'static str,
+    },
+}
+
+/// A valid request object.
+pub(crate) struct Request<'a> {
+    pub method: Cow<'a, str>,
+    pub params: Option<&'a RawValue>,
+    /// `None` for a notification; `Some("null")` for a request whose id is null.
+    pub id: Option<&'a RawValue>,
+}
+
+/// Reads a whole body. `Err` means it is not JSON (-32700); anything that is JSON becomes a
+/// [`Message`], invalid requests included.
+pub(crate) fn parse(body: &[u8]) -> Result<Message<'_>, serde_json::Error> {
+    let text = std::str::from_utf8(body)
+        .map_err(|_| <serde_json::Error as de::Error>::custom("the body is not valid UTF-8"))?;
+    let mut deserializer = serde_json::Deserializer::from_str(text);
+    let message = deserializer.deserialize_any(MessageVisitor)?;
+    deserializer.end()?;
+    Ok(message)
+}
+
+struct MessageVisitor;
+
+impl<'de> Visitor<'de> for MessageVisitor {
+    type Value = Message<'de>;
+
+    fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+        f.write_str("a JSON-RPC request object or batch")
+    }
+
+    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Self::Value, A::Error> {
+        let mut entries = Vec::with_capacity(seq.size_hint().unwrap_or(8).min(1024));
+        while let Some(entry) = seq.next_element_seed(EntrySeed)? {
+            entries.push(entry);
+        }
+        Ok(Message::Batch(entries))
+    }
+
+    fn visit_map<A: MapAccess<'de>>(self, map: A) -> Result<Self::Value, A::Error> {
+        EntryVisitor.visit_map(map).map(Message::Single)
+    }
+
+    // A body that is a bare scalar is JSON, but not a request.
+    fn visit_bool<E: de::Error>(self, _: bool) -> Result<Self::Value, E> {
+        Ok(Message::Single(not_an_object()))
+    }
+    fn visit_i64<E: de::Error>(self, _: i64) -> Result<Self::Value, E> {
+        Ok(Message::Single(not_an_object()))
+    }
+    fn visit_u64<E: de::Error>(self, _: u64) -> Result<Self::Value, E> {
+        Ok(Message::Single(not_an_object()))
+    }
+    fn visit_f64<E: de::Error>(self, _: f64) -> Result<Self::Value, E> {
+        Ok(Message::Single(not_an_object()))
+    }
+    fn visit_str<E: de::Error>(self, _: &str) -> Result<Self::Value, E> {
+        Ok(Message::Single(not_an_object()))
+    }
+    fn visit_unit<E: de::Error>(self) -> Result<Self::Value, E> {
+        Ok(Message::Single(not_an_object()))
+    }
+}
+
+fn not_an_object<'a>() -> Entry<'a> {
+    Entry::Invalid {
+        id: None,
+        reason: "a request must be a JSON object",
+    }
+}
+
+/// Reads one batch element, whatever JSON it is.
+struct EntrySeed;
+
+impl<'de> DeserializeSeed<'de> for EntrySeed {
+    type Value = Entry<'de>;
+
+    fn deserialize<D: Deserializer<'de>>(self, deserializer: D) -> Result<Self::Value, D::Error> {
+        deserializer.deserialize_any(EntryVisitor)
+    }
+}
+
+struct EntryVisitor;
+
+impl<'de> Visitor<'de> for EntryVisitor {
+    type Value = Entry<'de>;
+
+    fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+        f.write_str("a JSON-RPC request object")
+    }
+
+    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Self::Value, A::Error> {
+        let mut members = Members::default();
+        while let Some(key) = map.next_key::<Key<'de>>()? {
+            let slot = match key.0.as_ref() {
+                "jsonrpc" => &mut members.jsonrpc,
+                "method" => &mut members.method,
+                "params" => &mut members.params,
+                "id" => &mut members.id,
+                // Members the specification does not define are ignored.
+                _ => {
+                    map.next_value::<IgnoredAny>()?;
+                    continue;
+                }
+            };
+            let value = map.next_value::<&'de RawValue>()?;
+            if slot.replace(value).is_some() {
+                members.duplicate = true;
+            }
+        }
+        Ok(members.check())
+    }
+
+    // Any other JSON value in a batch is an invalid request of its own; it must still be read
+    // through so the rest of the batch can be.
+    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Self::Value, A::Error> {
+        while seq.next_element::<IgnoredAny>()?.is_some() {}
+        Ok(not_an_object())
+    }
+    fn visit_bool<E: de::Error>(self, _: bool) -> Result<Self::Value, E> {
+        Ok(not_an_object())
+    }
+    fn visit_i64<E: de::Error>(self, _: i64) -> Result<Self::Value, E> {
+        Ok(not_an_object())
+    }
+    fn visit_u64<E: de::Error>(self, _: u64) -> Result<Self::Value, E> {
+        Ok(not_an_object())
+    }
+    fn visit_f64<E: de::Error>(self, _: f64) -> Result<Self::Value, E> {
+        Ok(not_an_object())
+    }
+    fn visit_str<E: de::Error>(self, _: &str) -> Result<Self::Value, E> {
+        Ok(not_an_object())
+    }
+    fn visit_unit<E: de::Error>(self) -> Result<Self::Value, E> {
+        Ok(not_an_object())
+    }
+}
+
+/// The members of a request object as written, before they are checked.
+#[derive(Default)]
+struct Members<'a> {
+    jsonrpc: Option<&'a RawValue>,
+    method: Option<&'a RawValue>,
+    params: Option<&'a RawValue>,
+    id: Option<&'a RawValue>,
+    duplicate: bool,
+}
+
+impl<'a> Members<'a> {
+    /// Applies the rules of section 4 of the specification.
+    fn check(self) -> Entry<'a> {
+        // The id is checked first: when it is valid, even an invalid request's error carries it.
+        let id = match self.id {
+            Some(id) if !is_valid_id(id) => {
+                return Entry::Invalid {
+                    id: None,
+                    reason: "`id` must be a string, a number or null",
+                }
+            }
+            id => id,
+        };
+        let invalid = |reason| Entry::Invalid { id, reason };
+        if self.duplicate {
+            return invalid("a request object must not repeat a member");
+        }
+        match self.jsonrpc {
+            Some(version) if string_value(version).as_deref() == Some("2.0") => {}
+            _ => return invalid("`jsonrpc` must be exactly \"2.0\""),
+        }
+        let Some(method) = self.method.and_then(string_value) else {
+            return invalid("`method` must be a string");
+        };
+        if let Some(params) = self.params {
+            if !matches!(params.get().as_bytes().first(), Some(b'[' | b'{')) {
+                return invalid("`params` must be an array or an object");
+            }
+        }
+        Entry::Call(Request {
+            method,
+            params: self.params,
+            id,
+        })
+    }
+}
+
+/// An id may be a string, a number or null (section 4 of the specification).
+fn is_valid_id(id: &RawValue) -> bool {
+    matches!(
+        id.get().as_bytes().first(),
+        Some(b'"' | b'-' | b'0'..=b'9' | b'n')
+    )
+}
+
+/// The string a raw JSON value holds, borrowed unless it has escapes; `None` if not a string.
+fn string_value(raw: &RawValue) -> Option<Cow<'_, str>> {
+    let text = raw.get();
+    if !text.starts_with('"') {
+        return None;
+    }
+    if !text.contains('\\') {
+        return Some(Cow::Borrowed(&text[1..text.len() - 1]));
+    }
+    serde_json::from_str::<String>(text).ok().map(Cow::Owned)
+}
+
+/// An object key, borrowed from the body unless it has escapes.
+pub(crate) struct Key<'a>(pub Cow<'a, str>);
+
+impl<'de> de::Deserialize<'de> for Key<'de> {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct KeyVisitor;
+        impl<'de> Visitor<'de> for KeyVisitor {
+            type Value = Key<'de>;
+            fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+                f.write_str("a string")
+            }
+            fn visit_borrowed_str<E: de::Error>(self, v: &'de str) -> Result<Self::Value, E> {
+                Ok(Key(Cow::Borrowed(v)))
+            }
+            fn visit_str<E: de::Error>(self, v: &str) -> Result<Self::Value, E> {
+                Ok(Key(Cow::Owned(v.to_owned())))
+            }
+        }
+        deserializer.deserialize_str(KeyVisitor)
+    }
+}

@@ -1,0 +1,280 @@
+//! The HTTP server: hyper 1 on tokio, one task per connection, HTTP/1.1 and HTTP/2.
+
+use std::convert::Infallible;
+use std::future::Future;
+use std::io;
+use std::net::SocketAddr;
+use std::time::Duration;
+
+use bytes::Bytes;
+use http_body_util::{BodyExt, Full, Limited};
+use hyper::body::Incoming;
+use hyper::header::{HeaderValue, ALLOW, CONTENT_LENGTH, CONTENT_TYPE};
+use hyper::{Method, Request, Response, StatusCode};
+use hyper_util::rt::{TokioExecutor, TokioIo, TokioTimer};
+use hyper_util::server::conn::auto;
+use hyper_util::server::graceful::GracefulShutdown;
+use tokio::net::{TcpListener, ToSocketAddrs};
+
+use crate::{Dispatcher, DispatcherBuilder, Error, Methods};
+
+/// The default largest request body: 10 MiB.
+pub const DEFAULT_MAX_BODY_SIZE: usize = 10 * 1024 * 1024;
+
+/// The default time a client has to send a request's headers: 30 seconds.
+pub const DEFAULT_HEADER_READ_TIMEOUT: Duration = Duration::from_secs(30);
+
+/// Serves every registered method over HTTP at `addr` until Ctrl-C: the one-line server.
+///
+/// ```no_run
+/// use jsonrpc_runtime::method;
+///
+/// #[method]
+/// async fn ping() -> &'static str { "pong" }
+///
+/// #[tokio::main]
+/// async fn main() -> std::io::Result<()> {
+///     jsonrpc_runtime::serve("127.0.0.1:5000").await
+/// }
+/// ```
+///
+/// Fails at once when the method table is not valid (see [`DispatcherBuilder::build`]) or the
+/// address cannot be bound. Use [`Server::builder`] for state, limits or another method set.
+pub async fn serve(addr: impl ToSocketAddrs) -> io::Result<()> {
+    Server::builder().bind(addr).await?.run().await
+}
+
+/// A JSON-RPC server bound to an address, ready to run.
+///
+/// ```no_run
+/// use jsonrpc_runtime::Server;
+///
+/// # #[tokio::main]
+/// # async fn main() -> std::io::Result<()> {
+/// let server = Server::builder()
+///     .max_body_size(64 * 1024)
+///     .bind("127.0.0.1:0")
+///     .await?;
+/// println!("listening on {}", server.local_addr());
+/// server.run_until(async { /* a shutdown signal */ }).await
+/// # }
+/// ```
+pub struct Server {
+    listener: TcpListener,
+    local_addr: SocketAddr,
+    dispatcher: Dispatcher,
+    config: HttpConfig,
+}
+
+/// Configures a [`Server`].
+pub struct ServerBuilder {
+    dispatcher: DispatcherBuilder,
+    config: HttpConfig,
+}
+
+#[derive(Clone, Copy)]
+struct HttpConfig {
+    max_body_size: usize,
+    header_read_timeout: Duration,
+}
+
+impl Server {
+    /// Starts configuring a server; by default it answers every registered method.
+    pub fn builder() -> ServerBuilder {
+        ServerBuilder {
+            dispatcher: Dispatcher::builder(),
+            config: HttpConfig {
+                max_body_size: DEFAULT_MAX_BODY_SIZE,
+                header_read_timeout: DEFAULT_HEADER_READ_TIMEOUT,
+            },
+        }
+    }
+
+    /// The address the server listens on (useful after binding port 0).
+    pub fn local_addr(&self) -> SocketAddr {
+        self.local_addr
+    }
+
+    /// Serves until Ctrl-C, then shuts down gracefully.
+    pub async fn run(self) -> io::Result<()> {
+        self.run_until(async {
+            // If no signal handler can be installed, serve until the process is killed.
+            if tokio::signal::ctrl_c().await.is_err() {
+                std::future::pending::<()>().await;
+            }
+        })
+        .await
+    }
+
+    /// Serves until `shutdown` completes, then stops accepting connections, lets the requests
+    /// in flight finish, and returns.
+    pub async fn run_until(self, shutdown: impl Future<Output = ()>) -> io::Result<()> {
+        let mut http = auto::Builder::new(TokioExecutor::new());
+        http.http1()
+            .timer(TokioTimer::new())
+            .header_read_timeout(self.config.header_read_timeout);
+        let graceful = GracefulShutdown::new();
+        tokio::pin!(shutdown);
+        loop {
+            let (stream, peer) = tokio::select! {
+                accepted = self.listener.accept() => match accepted {
+                    Ok(connection) => connection,
+                    Err(error) => {
+                        // Out of file descriptors and the like: wait instead of spinning.
+                        tracing::warn!(%error, "accepting a connection failed");
+                        tokio::time::sleep(Duration::from_millis(50)).await;
+                        continue;
+                    }
+                },
+                () = &mut shutdown => break,
+            };
+            // Small responses go out at once rather than waiting for Nagle's algorithm.
+            let _ = stream.set_nodelay(true);
+            let dispatcher = self.dispatcher.clone();
+            let config = self.config;
+            let service = hyper::service::service_fn(move |request| {
+                handle(dispatcher.clone(), config, request)
+            });
+            let connection = http
+                .serve_connection(TokioIo::new(stream), service)
+                .into_owned();
+            let connection = graceful.watch(connection);
+            tokio::spawn(async move {
+                if let Err(error) = connection.await {
+                    tracing::debug!(%peer, %error, "connection ended with an error");
+                }
+            });
+        }
+        drop(self.listener);
+        graceful.shutdown().await;
+        Ok(())
+    }
+}
+
+impl ServerBuilder {
+    /// Answers these methods instead of every registered one.
+    pub fn methods(mut self, methods: Methods) -> Self {
+        self.dispatcher = self.dispatcher.methods(methods);
+        self
+    }
+
+    /// Gives methods that take [`State<T>`](crate::State) this value.
+    pub fn state<T: Send + Sync + 'static>(mut self, value: T) -> Self {
+        self.dispatcher = self.dispatcher.state(value);
+        self
+    }
+
+    /// The largest request body accepted, in bytes; larger bodies get 413 Payload Too Large.
+    /// Default: [`DEFAULT_MAX_BODY_SIZE`].
+    pub fn max_body_size(mut self, bytes: usize) -> Self {
+        self.config.max_body_size = bytes;
+        self
+    }
+
+    /// How long a client may take to send a request's headers before the connection is closed.
+    /// Default: [`DEFAULT_HEADER_READ_TIMEOUT`].
+    pub fn header_read_timeout(mut self, timeout: Duration) -> Self {
+        self.config.header_read_timeout = timeout;
+        self
+    }
+
+    /// Checks the methods and state (see [`DispatcherBuilder::build`]) and binds `addr`.
+    ///
+    /// A start-up error is returned as an [`io::Error`] of kind `InvalidInput` whose inner error
+    /// is the [`StartupError`](crate::StartupError).
+    pub async fn bind(self, addr: impl ToSocketAddrs) -> io::Result<Server> {
+        let dispatcher = self
+            .dispatcher
+            .build()
+            .map_err(|error| io::Error::new(io::ErrorKind::InvalidInput, error))?;
+        let listener = TcpListener::bind(addr).await?;
+        let local_addr = listener.local_addr()?;
+        Ok(Server {
+            listener,
+            local_addr,
+            dispatcher,
+            config: self.config,
+        })
+    }
+}
+
+/// Answers one HTTP request.
+async fn handle(
+    dispatcher: Dispatcher,
+    config: HttpConfig,
+    request: Request<Incoming>,
+) -> Result<Response<Full<Bytes>>, Infallible> {
+    if request.method() != Method::POST {
+        let mut response = plain(
+            StatusCode::METHOD_NOT_ALLOWED,
+            "JSON-RPC requests must be POSTed\n",
+        );
+        response
+            .headers_mut()
+            .insert(ALLOW, HeaderValue::from_static("POST"));
+        return Ok(response);
+    }
+    // A declared length over the limit is refused before any of the body is read.
+    let declared = request
+        .headers()
+        .get(CONTENT_LENGTH)
+        .and_then(|value| value.to_str().ok())
+        .and_then(|value| value.parse::<u64>().ok());
+    if declared.is_some_and(|length| length > config.max_body_size as u64) {
+        return Ok(too_large(config.max_body_size));
+    }
+    let body = match Limited::new(request.into_body(), config.max_body_size)
+        .collect()
+        .await
+    {
+        Ok(collected) => collected.to_bytes(),
+        Err(error) if error.is::<http_body_util::LengthLimitError>() => {
+            return Ok(too_large(config.max_body_size))
+        }
+        Err(error) => {
+            tracing::debug!(%error, "reading a request body failed");
+            return Ok(plain(
+                StatusCode::BAD_REQUEST,
+                "the request body could not be read\n",
+            ));
+        }
+    };
+    Ok(match dispatcher.dispatch(&body).await {
+        Some(json) => {
+            let mut response = Response::new(Full::new(Bytes::from(json)));
+            response
+                .headers_mut()
+                .insert(CONTENT_TYPE, HeaderValue::from_static("application/json"));
+            response
+        }
+        None => {
+            let mut response = Response::new(Full::new(Bytes::new()));
+            *response.status_mut() = StatusCode::NO_CONTENT;
+            response
+        }
+    })
+}
+
+fn plain(status: StatusCode, text: &'static str) -> Response<Full<Bytes>> {
+    let mut response = Response::new(Full::new(Bytes::from_static(text.as_bytes())));
+    *response.status_mut() = status;
+    response.headers_mut().insert(
+        CONTENT_TYPE,
+        HeaderValue::from_static("text/plain; charset=utf-8"),
+    );
+    response
+}
+
+/// 413, with a JSON-RPC error body a client can show.
+#[cold]
+fn too_large(limit: usize) -> Response<Full<Bytes>> {
+    let error = Error::invalid_request().with_data(format!(
+        "the request body is larger than the limit of {limit} bytes"
+    ));
+    let mut response = Response::new(Full::new(Bytes::from(crate::response::error(&error, None))));
+    *response.status_mut() = StatusCode::PAYLOAD_TOO_LARGE;
+    response
+        .headers_mut()
+        .insert(CONTENT_TYPE, HeaderValue::from_static("application/json"));
+    response
+}
