@@ -381,14 +381,67 @@ async fn deep_nesting_is_an_error_not_a_crash() {
     assert_eq!(error_code(&r), -32700);
     let closed = format!("{}{}", "[".repeat(100_000), "]".repeat(100_000));
     let r = single(&closed).await;
-    assert!(r.is_array() || r.is_object(), "{r}");
-    let params = format!(
+    assert_eq!(error_code(&r), -32700);
+    assert!(
+        r["error"]["data"]
+            .as_str()
+            .unwrap()
+            .contains("limit of 128"),
+        "{r}"
+    );
+    let within = format!(
+        r#"{{"jsonrpc":"2.0","method":"sum","params":[{}{}],"id":1}}"#,
+        "[".repeat(100),
+        "]".repeat(100)
+    );
+    assert_eq!(error_code(&single(&within).await), -32602);
+
+    // With the limit lifted, serde_json's own recursion limit still keeps decoding safe.
+    let unlimited = Dispatcher::builder().max_depth(usize::MAX).build().unwrap();
+    let r = call(&unlimited, &closed).await.unwrap();
+    assert_eq!(error_code(&r[0]), -32600, "a nested array is not a request");
+    let deep_params = format!(
         r#"{{"jsonrpc":"2.0","method":"sum","params":[{}{}],"id":1}}"#,
         "[".repeat(100_000),
         "]".repeat(100_000)
     );
-    let r = single(&params).await;
-    assert_eq!(error_code(&r), -32602);
+    assert_eq!(
+        error_code(&call(&unlimited, &deep_params).await.unwrap()),
+        -32602
+    );
+}
+
+#[tokio::test]
+async fn batch_length_limit() {
+    let d = Dispatcher::builder().max_batch_len(3).build().unwrap();
+    let ping = r#"{"jsonrpc":"2.0","method":"ping","id":1}"#;
+    let r = call(&d, &format!("[{ping},{ping},{ping}]")).await.unwrap();
+    assert_eq!(r.as_array().unwrap().len(), 3);
+    let r = call(&d, &format!("[{ping},{ping},{ping},{ping}]"))
+        .await
+        .unwrap();
+    assert!(r.is_object(), "{r}");
+    assert_eq!(error_code(&r), -32600);
+    assert_eq!(call(&d, ping).await.unwrap()["result"], "pong");
+}
+
+#[tokio::test]
+async fn response_size_limit() {
+    let d = Dispatcher::builder().max_response_size(60).build().unwrap();
+    let small = r#"{"jsonrpc":"2.0","method":"ping","id":1}"#;
+    assert_eq!(call(&d, small).await.unwrap()["result"], "pong");
+    // One call over the limit fails alone.
+    let r = call(
+        &d,
+        r#"{"jsonrpc":"2.0","method":"get_data","id":"a-long-id-that-pushes-it-over"}"#,
+    )
+    .await
+    .unwrap();
+    assert_eq!(error_code(&r), -32603);
+    // A batch whose members fit but whose whole does not becomes one error.
+    let r = call(&d, &format!("[{small},{small}]")).await.unwrap();
+    assert!(r.is_object(), "{r}");
+    assert_eq!(error_code(&r), -32603);
 }
 
 // Batches.

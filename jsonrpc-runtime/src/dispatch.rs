@@ -3,10 +3,12 @@
 use std::panic::AssertUnwindSafe;
 use std::sync::Arc;
 
-use futures_util::FutureExt;
+use futures_util::stream::FuturesOrdered;
+use futures_util::{FutureExt, StreamExt};
 use serde_json::value::RawValue;
 
 use crate::handler::{Call, Outcome, SuccessHead};
+use crate::limits::{self, Limits};
 use crate::request::{self, Entry, Message, Request};
 use crate::response;
 use crate::state::States;
@@ -41,6 +43,7 @@ pub struct Dispatcher {
 struct Inner {
     methods: Methods,
     states: States,
+    limits: Limits,
 }
 
 impl Dispatcher {
@@ -52,22 +55,54 @@ impl Dispatcher {
     /// Answers a request body: `Some` response body, or `None` when there is nothing to send
     /// (a notification, or a batch of notifications only).
     pub async fn dispatch(&self, body: &[u8]) -> Option<Vec<u8>> {
+        let limits = &self.inner.limits;
+        if limits::nests_deeper_than(body, limits.max_depth) {
+            return Some(response::too_deep(limits.max_depth));
+        }
         let message = match request::parse(body) {
             Ok(message) => message,
             Err(error) => return Some(response::parse_error(&error)),
         };
-        match message {
+        let response = match message {
             Message::Single(entry) => self.answer(entry).await.map(Answer::into_single),
             Message::Batch(entries) if entries.is_empty() => Some(response::error(
                 &Error::invalid_request().with_data("a batch must not be empty"),
                 None,
             )),
+            Message::Batch(entries) if entries.len() > limits.max_batch_len => {
+                let reason = format!(
+                    "a batch of {} requests is over the limit of {}",
+                    entries.len(),
+                    limits.max_batch_len
+                );
+                Some(response::error(
+                    &Error::invalid_request().with_data(reason),
+                    None,
+                ))
+            }
             Message::Batch(entries) => {
-                let answers =
-                    futures_util::future::join_all(entries.into_iter().map(|e| self.answer(e)))
-                        .await;
+                // Calls run concurrently, at most `max_concurrent_calls` at a time; answers
+                // keep the order of the requests.
+                let mut pending = entries.into_iter();
+                let mut running = FuturesOrdered::new();
+                let mut answers = Vec::with_capacity(pending.len());
+                for entry in pending.by_ref().take(limits.max_concurrent_calls) {
+                    running.push_back(self.answer(entry));
+                }
+                while let Some(answer) = running.next().await {
+                    answers.push(answer);
+                    if let Some(entry) = pending.next() {
+                        running.push_back(self.answer(entry));
+                    }
+                }
                 response::batch(answers.into_iter().flatten())
             }
+        };
+        match response {
+            Some(bytes) if bytes.len() > limits.max_response_size => {
+                Some(response::too_large(limits.max_response_size))
+            }
+            response => response,
         }
     }
 
@@ -87,7 +122,12 @@ impl Dispatcher {
         };
         let result = self.run(&request).await;
         let id = request.id?;
+        let max_size = self.inner.limits.max_response_size;
         Some(match result {
+            // One oversized result fails its own call, not the batch it is in.
+            Ok(head) if head.0.len() + id.get().len() + r#","id":}"#.len() > max_size => {
+                Answer::Error(response::too_large_call(max_size, Some(id)))
+            }
             Ok(head) => Answer::Success(head, id),
             Err(error) => Answer::Error(response::error(&error, Some(id))),
         })
@@ -148,6 +188,7 @@ fn panicked(method: &str, panic: Box<dyn std::any::Any + Send>) -> Error {
 pub struct DispatcherBuilder {
     methods: Option<Methods>,
     states: States,
+    limits: Limits,
 }
 
 impl DispatcherBuilder {
@@ -161,6 +202,37 @@ impl DispatcherBuilder {
     /// second value of the same type replaces the first.
     pub fn state<T: Send + Sync + 'static>(mut self, value: T) -> Self {
         self.states.insert(value);
+        self
+    }
+
+    /// The largest number of requests in one batch; a longer batch is answered with one
+    /// -32600 error. Default: [`DEFAULT_MAX_BATCH_LEN`](crate::DEFAULT_MAX_BATCH_LEN).
+    pub fn max_batch_len(mut self, len: usize) -> Self {
+        self.limits.max_batch_len = len;
+        self
+    }
+
+    /// The deepest nesting of arrays and objects accepted in a body; deeper bodies are answered
+    /// with -32700 before they are parsed. Default:
+    /// [`DEFAULT_MAX_DEPTH`](crate::DEFAULT_MAX_DEPTH).
+    pub fn max_depth(mut self, depth: usize) -> Self {
+        self.limits.max_depth = depth;
+        self
+    }
+
+    /// The largest response body, in bytes. A call whose response alone is larger is answered
+    /// with -32603 instead; a batch response that grows larger is replaced by one -32603 error.
+    /// Default: [`DEFAULT_MAX_RESPONSE_SIZE`](crate::DEFAULT_MAX_RESPONSE_SIZE).
+    pub fn max_response_size(mut self, bytes: usize) -> Self {
+        self.limits.max_response_size = bytes;
+        self
+    }
+
+    /// The largest number of calls of one batch that run at the same time; the rest wait for a
+    /// free slot. Default: [`DEFAULT_MAX_CONCURRENT_CALLS`](crate::DEFAULT_MAX_CONCURRENT_CALLS).
+    /// Values below 1 are read as 1.
+    pub fn max_concurrent_calls(mut self, calls: usize) -> Self {
+        self.limits.max_concurrent_calls = calls.max(1);
         self
     }
 
@@ -192,6 +264,7 @@ impl DispatcherBuilder {
             inner: Arc::new(Inner {
                 methods,
                 states: self.states,
+                limits: self.limits,
             }),
         })
     }

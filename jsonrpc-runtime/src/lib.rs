@@ -28,6 +28,7 @@
 mod dispatch;
 pub mod error;
 mod handler;
+mod limits;
 mod params;
 mod registry;
 mod request;
@@ -37,10 +38,15 @@ mod state;
 
 pub use dispatch::{Dispatcher, DispatcherBuilder};
 pub use error::{Error, RpcResult, StartupError};
+pub use limits::{
+    DEFAULT_MAX_BATCH_LEN, DEFAULT_MAX_CONCURRENT_CALLS, DEFAULT_MAX_DEPTH,
+    DEFAULT_MAX_RESPONSE_SIZE,
+};
 pub use params::Params;
 pub use registry::{Location, MethodDef, Methods};
 pub use server::{
     serve, Server, ServerBuilder, DEFAULT_HEADER_READ_TIMEOUT, DEFAULT_MAX_BODY_SIZE,
+    DEFAULT_MAX_CONNECTIONS,
 };
 pub use state::State;
 

@@ -28,6 +28,26 @@ pub(crate) fn parse_error(cause: &serde_json::Error) -> Vec<u8> {
     error(&Error::parse_error().with_data(cause.to_string()), None)
 }
 
+/// The -32700 response for a body nested deeper than the limit.
+#[cold]
+pub(crate) fn too_deep(max_depth: usize) -> Vec<u8> {
+    let reason = format!("arrays and objects nest deeper than the limit of {max_depth}");
+    error(&Error::parse_error().with_data(reason), None)
+}
+
+/// The -32603 response that replaces a response over the size limit.
+#[cold]
+pub(crate) fn too_large(max_size: usize) -> Vec<u8> {
+    too_large_call(max_size, None)
+}
+
+/// The -32603 answer to one call whose response is over the size limit.
+#[cold]
+pub(crate) fn too_large_call(max_size: usize, id: Option<&RawValue>) -> Vec<u8> {
+    let reason = format!("the response is larger than the limit of {max_size} bytes");
+    error(&Error::internal_error().with_data(reason), id)
+}
+
 /// A batch response: the array of the answers, or nothing when every call was a notification.
 pub(crate) fn batch<'a>(answers: impl Iterator<Item = Answer<'a>>) -> Option<Vec<u8>> {
     let mut bytes = Vec::new();

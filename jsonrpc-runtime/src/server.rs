@@ -4,6 +4,7 @@ use std::convert::Infallible;
 use std::future::Future;
 use std::io;
 use std::net::SocketAddr;
+use std::sync::Arc;
 use std::time::Duration;
 
 use bytes::Bytes;
@@ -15,6 +16,7 @@ use hyper_util::rt::{TokioExecutor, TokioIo, TokioTimer};
 use hyper_util::server::conn::auto;
 use hyper_util::server::graceful::GracefulShutdown;
 use tokio::net::{TcpListener, ToSocketAddrs};
+use tokio::sync::Semaphore;
 
 use crate::{Dispatcher, DispatcherBuilder, Error, Methods};
 
@@ -23,6 +25,10 @@ pub const DEFAULT_MAX_BODY_SIZE: usize = 10 * 1024 * 1024;
 
 /// The default time a client has to send a request's headers: 30 seconds.
 pub const DEFAULT_HEADER_READ_TIMEOUT: Duration = Duration::from_secs(30);
+
+/// The default largest number of connections served at once: 10,000. Further connections wait
+/// in the listen queue until one closes.
+pub const DEFAULT_MAX_CONNECTIONS: usize = 10_000;
 
 /// Serves every registered method over HTTP at `addr` until Ctrl-C: the one-line server.
 ///
@@ -76,6 +82,7 @@ pub struct ServerBuilder {
 struct HttpConfig {
     max_body_size: usize,
     header_read_timeout: Duration,
+    max_connections: usize,
 }
 
 impl Server {
@@ -86,6 +93,7 @@ impl Server {
             config: HttpConfig {
                 max_body_size: DEFAULT_MAX_BODY_SIZE,
                 header_read_timeout: DEFAULT_HEADER_READ_TIMEOUT,
+                max_connections: DEFAULT_MAX_CONNECTIONS,
             },
         }
     }
@@ -114,8 +122,14 @@ impl Server {
             .timer(TokioTimer::new())
             .header_read_timeout(self.config.header_read_timeout);
         let graceful = GracefulShutdown::new();
+        let slots = Arc::new(Semaphore::new(self.config.max_connections));
         tokio::pin!(shutdown);
         loop {
+            // At the connection limit, stop accepting: new clients wait in the listen queue.
+            let slot = tokio::select! {
+                slot = Arc::clone(&slots).acquire_owned() => slot.expect("the semaphore is never closed"),
+                () = &mut shutdown => break,
+            };
             let (stream, peer) = tokio::select! {
                 accepted = self.listener.accept() => match accepted {
                     Ok(connection) => connection,
@@ -143,6 +157,7 @@ impl Server {
                 if let Err(error) = connection.await {
                     tracing::debug!(%peer, %error, "connection ended with an error");
                 }
+                drop(slot);
             });
         }
         drop(self.listener);
@@ -168,6 +183,37 @@ impl ServerBuilder {
     /// Default: [`DEFAULT_MAX_BODY_SIZE`].
     pub fn max_body_size(mut self, bytes: usize) -> Self {
         self.config.max_body_size = bytes;
+        self
+    }
+
+    /// The largest number of connections served at once; further clients wait in the listen
+    /// queue until a connection closes. Default: [`DEFAULT_MAX_CONNECTIONS`].
+    pub fn max_connections(mut self, connections: usize) -> Self {
+        self.config.max_connections = connections.max(1);
+        self
+    }
+
+    /// See [`DispatcherBuilder::max_batch_len`].
+    pub fn max_batch_len(mut self, len: usize) -> Self {
+        self.dispatcher = self.dispatcher.max_batch_len(len);
+        self
+    }
+
+    /// See [`DispatcherBuilder::max_depth`].
+    pub fn max_depth(mut self, depth: usize) -> Self {
+        self.dispatcher = self.dispatcher.max_depth(depth);
+        self
+    }
+
+    /// See [`DispatcherBuilder::max_response_size`].
+    pub fn max_response_size(mut self, bytes: usize) -> Self {
+        self.dispatcher = self.dispatcher.max_response_size(bytes);
+        self
+    }
+
+    /// See [`DispatcherBuilder::max_concurrent_calls`].
+    pub fn max_concurrent_calls(mut self, calls: usize) -> Self {
+        self.dispatcher = self.dispatcher.max_concurrent_calls(calls);
         self
     }
 

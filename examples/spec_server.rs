@@ -1,0 +1,110 @@
+//! A server exposing the methods of the JSON-RPC 2.0 specification's examples, plus a few that
+//! exercise params, errors, panics, concurrency and state. The conformance suite
+//! (`tests/conformance.rs`) drives it over HTTP.
+//!
+//! ```sh
+//! cargo run --example spec_server               # 127.0.0.1:5000
+//! cargo run --example spec_server 127.0.0.1:0   # an ephemeral port, printed on stdout
+//! ```
+
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::Duration;
+
+use jsonrpc_runtime::{method, Error, Params, Server, State};
+use serde_json::{json, Value};
+
+/// Answers "pong".
+#[method]
+fn ping() -> &'static str {
+    "pong"
+}
+
+/// `minuend - subtrahend`.
+#[method]
+fn subtract(minuend: i64, subtrahend: i64) -> i64 {
+    minuend.wrapping_sub(subtrahend)
+}
+
+/// The sum of any number of integers.
+#[method]
+fn sum(numbers: Params<Vec<i64>>) -> i64 {
+    numbers.iter().fold(0i64, |total, n| total.wrapping_add(*n))
+}
+
+/// Takes five integers and returns nothing (the specification's notification example).
+#[method]
+fn update(_a: i64, _b: i64, _c: i64, _d: i64, _e: i64) {}
+
+/// Takes one integer and returns nothing.
+#[method]
+fn notify_hello(_x: i64) {}
+
+/// The sum of any number of integers (called as a notification in the specification).
+#[method]
+fn notify_sum(numbers: Params<Vec<i64>>) -> i64 {
+    numbers.iter().fold(0i64, |total, n| total.wrapping_add(*n))
+}
+
+/// `["hello", 5]`.
+#[method]
+fn get_data() -> Value {
+    json!(["hello", 5])
+}
+
+/// Returns its param unchanged.
+#[method]
+fn echo(value: Value) -> Value {
+    value
+}
+
+/// `"{greeting or Hello}, {name}!"`.
+#[method]
+fn greet(name: String, greeting: Option<String>) -> String {
+    format!("{}, {name}!", greeting.as_deref().unwrap_or("Hello"))
+}
+
+/// `a / b`; dividing by zero is the application error -32001.
+#[method]
+fn divide(a: f64, b: f64) -> Result<f64, Error> {
+    if b == 0.0 {
+        return Err(Error::new(-32001, "division by zero").with_data(json!({ "dividend": a })));
+    }
+    Ok(a / b)
+}
+
+/// Always panics: the server answers -32603 and keeps serving.
+#[method]
+fn fail() {
+    panic!("`fail` always panics")
+}
+
+/// Sleeps `ms` milliseconds without blocking the server, then returns `ms`.
+#[method]
+async fn sleep(ms: u64) -> u64 {
+    tokio::time::sleep(Duration::from_millis(ms)).await;
+    ms
+}
+
+/// The shared counter behind `count`.
+#[derive(Default)]
+struct Counter(AtomicU64);
+
+/// Increments the shared counter and returns its new value.
+#[method]
+fn count(counter: State<Counter>) -> u64 {
+    counter.0.fetch_add(1, Ordering::SeqCst) + 1
+}
+
+#[tokio::main]
+async fn main() -> std::io::Result<()> {
+    let addr = std::env::args()
+        .nth(1)
+        .unwrap_or_else(|| "127.0.0.1:5000".to_owned());
+    let server = Server::builder()
+        .state(Counter::default())
+        .bind(addr)
+        .await?;
+    // Printed so that a test that asked for port 0 knows where to connect.
+    println!("listening on http://{}/", server.local_addr());
+    server.run().await
+}
