@@ -1,0 +1,6 @@
+use jsonrpc_runtime::method;
+
+#[method(name = "")]
+fn nameless() {}
+
+fn main() {}

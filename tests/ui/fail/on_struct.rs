@@ -1,0 +1,6 @@
+use jsonrpc_runtime::method;
+
+#[method]
+struct Ping;
+
+fn main() {}

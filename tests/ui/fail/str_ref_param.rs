@@ -1,0 +1,8 @@
+use jsonrpc_runtime::method;
+
+#[method]
+fn greet(name: &str) -> String {
+    format!("Hello, {name}!")
+}
+
+fn main() {}

@@ -1,0 +1,6 @@
+use jsonrpc_runtime::method;
+
+#[method(rename = "ping")]
+fn ping() {}
+
+fn main() {}
