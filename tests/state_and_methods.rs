@@ -199,7 +199,7 @@ async fn a_hand_built_set_answers_only_its_methods() {
 #[test]
 fn the_registered_set_holds_every_method() {
     let methods = Methods::registered();
-    let mut names: Vec<_> = methods.iter().map(|m| m.name()).collect();
+    let mut names: Vec<_> = methods.iter().map(|(name, _)| name).collect();
     names.sort();
     assert_eq!(names, ["count", "hello", "ping"]);
     assert_eq!(methods.get("count").unwrap().location().file, file!());

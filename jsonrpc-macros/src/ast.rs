@@ -9,7 +9,8 @@ pub struct Method<'a> {
     /// The name clients call it by.
     pub wire_name: LitStr,
     pub args: Vec<Arg<'a>>,
-    pub output: Output<'a>,
+    /// The declared return type; `None` for `()`.
+    pub output: Option<&'a Type>,
 }
 
 /// One argument of the function.
@@ -25,18 +26,36 @@ pub enum ArgKind<'a> {
     WholeParams { ty: &'a Type },
     /// `name: State<T>`: shared state; `inner` is `T`.
     State { ty: &'a Type, inner: &'a Type },
+    /// A request-context extractor (`RequestId`, `Extension<T>`...): not a param.
+    Context {
+        ty: &'a Type,
+        extractor: Extractor<'a>,
+    },
     /// Anything the checks must reject (a receiver, a pattern).
     Unsupported,
 }
 
-/// How the return value becomes a response.
-pub enum Output<'a> {
-    /// No return type: the result is `null`.
-    Unit,
-    /// A return type named `...Result`: `Err` becomes an error response.
-    Fallible(&'a Type),
-    /// Any other type: serialized as the result.
-    Value(&'a Type),
+/// The request-context extractors, recognised by the last segment of their type's path.
+pub enum Extractor<'a> {
+    RequestId,
+    MethodName,
+    Headers,
+    PeerAddr,
+    /// `Extension<T>`; the field is `T`.
+    Extension(&'a Type),
+}
+
+impl Extractor<'_> {
+    /// The runtime function (in `__private::extract`) that builds this extractor.
+    pub fn function(&self) -> &'static str {
+        match self {
+            Extractor::RequestId => "request_id",
+            Extractor::MethodName => "method_name",
+            Extractor::Headers => "headers",
+            Extractor::PeerAddr => "peer_addr",
+            Extractor::Extension(_) => "extension",
+        }
+    }
 }
 
 impl<'a> Method<'a> {
@@ -45,13 +64,8 @@ impl<'a> Method<'a> {
         let wire_name = name.unwrap_or_else(|| LitStr::new(&ident.unraw_string(), ident.span()));
         let args = item.sig.inputs.iter().map(Arg::from_syn).collect();
         let output = match &item.sig.output {
-            ReturnType::Default => Output::Unit,
-            ReturnType::Type(_, ty)
-                if last_segment_ident(ty).is_some_and(|i| i.ends_with("Result")) =>
-            {
-                Output::Fallible(ty)
-            }
-            ReturnType::Type(_, ty) => Output::Value(ty),
+            ReturnType::Default => None,
+            ReturnType::Type(_, ty) => Some(&**ty),
         };
         Method {
             item,
@@ -73,9 +87,14 @@ impl<'a> Arg<'a> {
             FnArg::Typed(typed) => match (&*typed.pat, &*typed.ty) {
                 (Pat::Ident(pat), ty) if pat.by_ref.is_none() && pat.subpat.is_none() => {
                     let name = &pat.ident;
-                    match wrapper(ty) {
-                        Some(("Params", _)) => ArgKind::WholeParams { ty },
-                        Some(("State", inner)) => ArgKind::State { ty, inner },
+                    match (wrapper(ty), extractor(ty)) {
+                        (Some(("Params", _)), _) => ArgKind::WholeParams { ty },
+                        (Some(("State", inner)), _) => ArgKind::State { ty, inner },
+                        (Some(("Extension", inner)), _) => ArgKind::Context {
+                            ty,
+                            extractor: Extractor::Extension(inner),
+                        },
+                        (_, Some(extractor)) => ArgKind::Context { ty, extractor },
                         _ => ArgKind::Param { name, ty },
                     }
                 }
@@ -86,29 +105,35 @@ impl<'a> Arg<'a> {
     }
 }
 
-/// `Some(("State", T))` for `State<T>` or `path::State<T>`, likewise for `Params`.
+/// The context extractors that take no type argument.
+fn extractor(ty: &Type) -> Option<Extractor<'static>> {
+    let Type::Path(path) = ty else { return None };
+    let last = path.path.segments.last()?;
+    if !last.arguments.is_none() {
+        return None;
+    }
+    match last.ident.to_string().as_str() {
+        "RequestId" => Some(Extractor::RequestId),
+        "MethodName" => Some(Extractor::MethodName),
+        "Headers" => Some(Extractor::Headers),
+        "PeerAddr" => Some(Extractor::PeerAddr),
+        _ => None,
+    }
+}
+
+/// `Some(("State", T))` for `State<T>` or `path::State<T>`, likewise for `Params` and
+/// `Extension`.
 fn wrapper(ty: &Type) -> Option<(&'static str, &Type)> {
     let Type::Path(path) = ty else { return None };
     let last = path.path.segments.last()?;
-    let name = if last.ident == "State" {
-        "State"
-    } else if last.ident == "Params" {
-        "Params"
-    } else {
-        return None;
-    };
+    let name = ["State", "Params", "Extension"]
+        .into_iter()
+        .find(|name| last.ident == name)?;
     let PathArguments::AngleBracketed(generics) = &last.arguments else {
         return None;
     };
     match generics.args.first() {
         Some(GenericArgument::Type(inner)) if generics.args.len() == 1 => Some((name, inner)),
-        _ => None,
-    }
-}
-
-fn last_segment_ident(ty: &Type) -> Option<String> {
-    match ty {
-        Type::Path(path) => path.path.segments.last().map(|s| s.ident.to_string()),
         _ => None,
     }
 }

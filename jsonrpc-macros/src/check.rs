@@ -1,7 +1,6 @@
 //! The rules a `#[method]` function must follow. Each rule is a function; every broken rule is
 //! reported, each at the token that breaks it.
 
-use syn::spanned::Spanned;
 use syn::{FnArg, Type};
 
 use crate::ast::{ArgKind, Method};
@@ -20,6 +19,17 @@ pub fn method(method: &Method) -> syn::Result<()> {
     }
     whole_params_stand_alone(method, &mut errors);
     errors.finish()
+}
+
+/// `blocking` moves a plain `fn` onto tokio's blocking pool; an `async fn` must not block.
+pub fn blocking_is_sync(method: &Method, blocking: Option<&syn::Path>) -> syn::Result<()> {
+    match (blocking, &method.item.sig.asyncness) {
+        (Some(path), Some(_)) => Err(syn::Error::new_spanned(
+            path,
+            "`blocking` is for plain `fn`s that block; an `async fn` must not block: remove `blocking` or `async`",
+        )),
+        _ => Ok(()),
+    }
 }
 
 #[derive(Default)]
@@ -116,8 +126,8 @@ fn argument_is_named(arg: &FnArg, kind: &ArgKind, errors: &mut Errors) {
 /// Params are decoded into owned values, and their type must be nameable.
 fn param_type_is_owned(ty: &Type, errors: &mut Errors) {
     match ty {
-        Type::Reference(reference) => errors.push(syn::Error::new(
-            reference.span(),
+        Type::Reference(reference) => errors.push(syn::Error::new_spanned(
+            reference,
             "a param cannot be a reference: params are decoded into owned values (use `String` for `&str`, `Vec<T>` for `&[T]`)",
         )),
         Type::ImplTrait(_) => errors.push(syn::Error::new_spanned(

@@ -5,13 +5,13 @@
 //! the function's name (`ping::METHOD` beside `ping()`), and works inside function bodies too.
 //! Generated code reaches the runtime only through `<crate>::__private`.
 
-use proc_macro2::TokenStream;
+use proc_macro2::{Span, TokenStream};
 use quote::{format_ident, quote, quote_spanned};
 use syn::spanned::Spanned;
-use syn::Item;
+use syn::{Ident, Item};
 
-use crate::args;
-use crate::ast::{self, ArgKind, Method, Output};
+use crate::args::{self, Args};
+use crate::ast::{self, ArgKind, Method};
 use crate::check;
 
 pub fn method(args: TokenStream, item: TokenStream) -> TokenStream {
@@ -28,14 +28,21 @@ pub fn method(args: TokenStream, item: TokenStream) -> TokenStream {
         Ok(args) => args,
         Err(error) => return with_error(quote!(#item), error),
     };
-    let model = Method::from_syn(&item, args.name);
-    if let Err(error) = check::method(&model) {
+    let model = Method::from_syn(&item, args.name.clone());
+    let mut errors = Vec::new();
+    errors.extend(check::method(&model).err());
+    errors.extend(check::blocking_is_sync(&model, args.blocking.as_ref()).err());
+    if let Some(mut error) = errors.pop() {
+        for other in errors {
+            error.combine(other);
+        }
         return with_error(quote!(#item), error);
     }
     let krate = args
         .krate
+        .clone()
         .unwrap_or_else(|| syn::parse_quote!(::jsonrpc_runtime));
-    generate(&model, &quote!(#krate::__private))
+    generate(&model, &args, &quote!(#krate::__private))
 }
 
 /// The item as written plus the error: the user sees the real error, not knock-on errors about
@@ -45,7 +52,7 @@ fn with_error(item: TokenStream, error: syn::Error) -> TokenStream {
     quote!(#item #error)
 }
 
-fn generate(model: &Method, private: &TokenStream) -> TokenStream {
+fn generate(model: &Method, args: &Args, private: &TokenStream) -> TokenStream {
     let item = model.item;
     let vis = &item.vis;
     let ident = &item.sig.ident;
@@ -78,7 +85,15 @@ fn generate(model: &Method, private: &TokenStream) -> TokenStream {
             }
             ArgKind::State { ty, inner, .. } => {
                 states.push(quote_spanned!(inner.span()=> #private::StateKey::of::<#inner> as fn() -> #private::StateKey));
-                quote_spanned!(ty.span()=> #private::state::<#inner>(&__jsonrpc_call))
+                quote_spanned!(ty.span()=> #private::state::<#inner>(&__jsonrpc_call).map(|s: #ty| s))
+            }
+            ArgKind::Context { ty, ref extractor } => {
+                let function = Ident::new(extractor.function(), Span::call_site());
+                let turbofish = match extractor {
+                    ast::Extractor::Extension(inner) => quote!(::<#inner>),
+                    _ => quote!(),
+                };
+                quote_spanned!(ty.span()=> #private::extract::#function #turbofish(&__jsonrpc_call.context).map(|e: #ty| e))
             }
             ArgKind::Unsupported => unreachable!("rejected by check::method"),
         };
@@ -103,18 +118,30 @@ fn generate(model: &Method, private: &TokenStream) -> TokenStream {
     } else {
         quote!(#ident(#(#vars),*))
     };
-    let respond = match model.output {
-        Output::Unit => quote!(#private::success(#call)),
-        Output::Value(ty) => quote_spanned!(ty.span()=> #private::success(#call)),
-        Output::Fallible(ty) => {
-            quote_spanned!(ty.span()=> #private::IntoResponse::into_response(#call))
+    // The value is bound to a variable carrying the return type's span, so that a return type
+    // that cannot be a result is reported there rather than on the attribute.
+    let output_span = model.output.map_or(ident.span(), |ty| ty.span());
+    let output = Ident::new(
+        "__jsonrpc_output",
+        Span::call_site().located_at(output_span),
+    );
+    let respond = quote_spanned! {output_span=>
+        let #output = #call;
+        {
+            #[allow(unused_imports)]
+            use #private::{ResultKind as _, ValueKind as _};
+            (&#private::Kind::of(&#output)).__jsonrpc_kind().respond(#output)
         }
     };
-    let outcome = if model.is_async() {
-        quote!(#private::Outcome::Pending(::std::boxed::Box::pin(async move { #respond })))
+    let outcome = if let Some(blocking) = &args.blocking {
+        quote_spanned!(blocking.span()=> #private::Outcome::Pending(::std::boxed::Box::pin(#private::run_blocking(#wire_name, move || { #respond }))))
+    } else if let Some(asyncness) = &model.item.sig.asyncness {
+        // Spanned at `async`, so that a future that is not `Send` is reported there.
+        quote_spanned!(asyncness.span()=> #private::Outcome::Pending(::std::boxed::Box::pin(async move { #respond })))
     } else {
-        quote!(#private::Outcome::Ready(#respond))
+        quote!(#private::Outcome::Ready({ #respond }))
     };
+    let group = args.group.as_ref().map(|group| quote!(.__in_group(#group)));
 
     let here = ident.span();
     let file = quote_spanned!(here=> ::core::file!());
@@ -139,7 +166,7 @@ fn generate(model: &Method, private: &TokenStream) -> TokenStream {
                 &[#(#states),*],
                 #file,
                 #line,
-            );
+            )#group;
 
             #[doc(hidden)]
             fn __jsonrpc_call<'__jsonrpc>(__jsonrpc_call: #private::Call<'__jsonrpc>) -> #private::Outcome<'__jsonrpc> {

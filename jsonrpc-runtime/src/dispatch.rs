@@ -1,14 +1,16 @@
 //! The transport-agnostic dispatcher: request bytes in, response bytes out.
 
-use std::panic::AssertUnwindSafe;
 use std::sync::Arc;
 
 use futures_util::stream::FuturesOrdered;
-use futures_util::{FutureExt, StreamExt};
+use futures_util::StreamExt;
 use serde_json::value::RawValue;
 
-use crate::handler::{Call, Outcome, SuccessHead};
+use crate::context::{CallContext, RequestParts};
+use crate::handler::{Call, SuccessHead};
+use crate::invoke::invoke;
 use crate::limits::{self, Limits};
+use crate::middleware::Middleware;
 use crate::request::{self, Entry, Message, Request};
 use crate::response;
 use crate::state::States;
@@ -55,6 +57,16 @@ impl Dispatcher {
     /// Answers a request body: `Some` response body, or `None` when there is nothing to send
     /// (a notification, or a batch of notifications only).
     pub async fn dispatch(&self, body: &[u8]) -> Option<Vec<u8>> {
+        self.dispatch_with(body, None).await
+    }
+
+    /// Like [`dispatch`](Self::dispatch), with what the transport knows about the request
+    /// (headers, extensions, peer address) for the methods' context extractors and middleware.
+    pub async fn dispatch_with(
+        &self,
+        body: &[u8],
+        transport: Option<&RequestParts>,
+    ) -> Option<Vec<u8>> {
         let limits = &self.inner.limits;
         if limits::nests_deeper_than(body, limits.max_depth) {
             return Some(response::too_deep(limits.max_depth));
@@ -64,7 +76,7 @@ impl Dispatcher {
             Err(error) => return Some(response::parse_error(&error)),
         };
         let response = match message {
-            Message::Single(entry) => self.answer(entry).await.map(Answer::into_single),
+            Message::Single(entry) => self.answer(entry, transport).await.map(Answer::into_single),
             Message::Batch(entries) if entries.is_empty() => Some(response::error(
                 &Error::invalid_request().with_data("a batch must not be empty"),
                 None,
@@ -87,12 +99,12 @@ impl Dispatcher {
                 let mut running = FuturesOrdered::new();
                 let mut answers = Vec::with_capacity(pending.len());
                 for entry in pending.by_ref().take(limits.max_concurrent_calls) {
-                    running.push_back(self.answer(entry));
+                    running.push_back(self.answer(entry, transport));
                 }
                 while let Some(answer) = running.next().await {
                     answers.push(answer);
                     if let Some(entry) = pending.next() {
-                        running.push_back(self.answer(entry));
+                        running.push_back(self.answer(entry, transport));
                     }
                 }
                 response::batch(answers.into_iter().flatten())
@@ -112,7 +124,11 @@ impl Dispatcher {
     }
 
     /// Runs one request object; `None` for a notification.
-    async fn answer<'a>(&self, entry: Entry<'a>) -> Option<Answer<'a>> {
+    async fn answer<'a>(
+        &self,
+        entry: Entry<'a>,
+        transport: Option<&RequestParts>,
+    ) -> Option<Answer<'a>> {
         let request = match entry {
             Entry::Call(request) => request,
             Entry::Invalid { id, reason } => {
@@ -120,7 +136,7 @@ impl Dispatcher {
                 return Some(Answer::Error(response::error(&error, id)));
             }
         };
-        let result = self.run(&request).await;
+        let result = self.run(&request, transport).await;
         let id = request.id?;
         let max_size = self.inner.limits.max_response_size;
         Some(match result {
@@ -133,25 +149,26 @@ impl Dispatcher {
         })
     }
 
-    /// Calls the method a request names. A panic in the method becomes -32603 for this call
-    /// only.
-    async fn run(&self, request: &Request<'_>) -> Result<SuccessHead, Error> {
-        let Some(method) = self.inner.methods.get(&request.method) else {
+    /// Calls the method a request names.
+    async fn run(
+        &self,
+        request: &Request<'_>,
+        transport: Option<&RequestParts>,
+    ) -> Result<SuccessHead, Error> {
+        let Some(entry) = self.inner.methods.entry(&request.method) else {
             return Err(Error::method_not_found().with_data(request.method.as_ref()));
+        };
+        let context = CallContext {
+            method: &request.method,
+            id: request.id,
+            request: transport,
         };
         let call = Call {
             params: request.params,
             states: &self.inner.states,
+            context,
         };
-        let name = method.name();
-        match std::panic::catch_unwind(AssertUnwindSafe(|| (method.call())(call))) {
-            Ok(Outcome::Ready(result)) => result,
-            Ok(Outcome::Pending(future)) => match AssertUnwindSafe(future).catch_unwind().await {
-                Ok(result) => result,
-                Err(panic) => Err(panicked(name, panic)),
-            },
-            Err(panic) => Err(panicked(name, panic)),
-        }
+        invoke(entry, call).await
     }
 }
 
@@ -172,23 +189,13 @@ impl Answer<'_> {
     }
 }
 
-#[cold]
-fn panicked(method: &str, panic: Box<dyn std::any::Any + Send>) -> Error {
-    let message = panic
-        .downcast_ref::<&str>()
-        .copied()
-        .or_else(|| panic.downcast_ref::<String>().map(String::as_str))
-        .unwrap_or("a non-string panic payload");
-    tracing::error!(method, panic = message, "a JSON-RPC method panicked");
-    Error::internal_error()
-}
-
 /// Configures a [`Dispatcher`]: the methods it answers and the state they share.
 #[derive(Default)]
 pub struct DispatcherBuilder {
     methods: Option<Methods>,
     states: States,
     limits: Limits,
+    middleware: Vec<Arc<dyn Middleware>>,
 }
 
 impl DispatcherBuilder {
@@ -202,6 +209,14 @@ impl DispatcherBuilder {
     /// second value of the same type replaces the first.
     pub fn state<T: Send + Sync + 'static>(mut self, value: T) -> Self {
         self.states.insert(value);
+        self
+    }
+
+    /// Runs `middleware` around every call. Middleware added first runs outermost; the
+    /// dispatcher's middleware runs outside any added to a [`Methods`] set with
+    /// [`Methods::layer`].
+    pub fn middleware(mut self, middleware: impl Middleware) -> Self {
+        self.middleware.push(Arc::new(middleware));
         self
     }
 
@@ -241,15 +256,15 @@ impl DispatcherBuilder {
     /// Fails when two methods share a name, or when a method takes a `State<T>` that was not
     /// given.
     pub fn build(self) -> Result<Dispatcher, StartupError> {
-        let methods = self.methods.unwrap_or_else(Methods::registered);
-        if let Some((first, second)) = methods.duplicates.first() {
+        let mut methods = self.methods.unwrap_or_else(Methods::registered);
+        if let Some((name, first, second)) = methods.duplicates.first() {
             return Err(StartupError::DuplicateMethod {
-                name: first.name(),
+                name: name.to_string(),
                 first: first.location(),
                 second: second.location(),
             });
         }
-        let mut defs: Vec<_> = methods.iter().collect();
+        let mut defs: Vec<_> = methods.iter().map(|(_, def)| *def).collect();
         defs.sort_by_key(|def| def.name());
         for def in defs {
             if let Some(missing) = def.required_states().find(|key| !self.states.contains(key)) {
@@ -258,6 +273,12 @@ impl DispatcherBuilder {
                     location: def.location(),
                     type_name: missing.type_name,
                 });
+            }
+        }
+        if !self.middleware.is_empty() {
+            for entry in methods.entries_mut() {
+                let own = std::mem::take(&mut entry.middleware);
+                entry.middleware = self.middleware.iter().cloned().chain(own).collect();
             }
         }
         Ok(Dispatcher {

@@ -137,7 +137,7 @@ pub enum StartupError {
     )]
     DuplicateMethod {
         /// The name both use.
-        name: &'static str,
+        name: String,
         /// Where the first is defined.
         first: crate::Location,
         /// Where the second is defined.

@@ -2,11 +2,13 @@
 //! reach a method and how its return value comes back as response bytes.
 
 use std::future::Future;
+use std::marker::PhantomData;
 use std::pin::Pin;
 
 use serde::Serialize;
 use serde_json::value::RawValue;
 
+use crate::context::CallContext;
 use crate::state::States;
 use crate::Error;
 
@@ -20,6 +22,8 @@ pub struct Call<'a> {
     pub params: Option<&'a RawValue>,
     /// The server's shared state.
     pub states: &'a States,
+    /// The method name, id and transport request, for context extractors.
+    pub context: CallContext<'a>,
 }
 
 /// A boxed, sendable future of a method's result.
@@ -32,6 +36,14 @@ pub enum Outcome<'a> {
     Ready(Result<SuccessHead, Error>),
     /// The call completes when the future does.
     Pending(BoxFuture<'a, Result<SuccessHead, Error>>),
+}
+
+impl SuccessHead {
+    /// The result's JSON text.
+    pub(crate) fn result_json(&self) -> &str {
+        // The buffer is the prefix followed by serde_json's output: UTF-8 by construction.
+        std::str::from_utf8(&self.0[SUCCESS_PREFIX.len()..]).unwrap_or("null")
+    }
 }
 
 /// A success response written up to and including its result: `{"jsonrpc":"2.0","result":...`.
@@ -59,23 +71,64 @@ fn result_not_serializable(error: serde_json::Error) -> Error {
     Error::internal_error().with_data(format!("the result could not be serialized: {error}"))
 }
 
-/// A method's return value, turned into a response. Implemented for `Result<T, E>` where the
-/// value serializes and the error converts into an [`Error`]; the macro uses it for return types
-/// named `...Result`, and serializes any other return type directly.
-#[diagnostic::on_unimplemented(
-    message = "`{Self}` cannot be the return type of a JSON-RPC method",
-    label = "the result must be `Result<T, E>` where `T: Serialize` and `E: Into<jsonrpc_runtime::Error>`"
-)]
-pub trait IntoResponse {
-    /// Serializes the success value, or converts the error.
-    fn into_response(self) -> Result<SuccessHead, Error>;
+/// How generated code turns a method's return value into a response, chosen by the value's
+/// type (not its name, so aliases such as `RpcResult<T>` work): a `Result<T, E>` answers `Err`
+/// with an error object, anything else is serialized as the result.
+///
+/// The choice is made by method resolution ("autoref specialisation"): for
+/// `(&Kind::of(&value)).__jsonrpc_kind()`, [`ResultKind`] matches first when the value is a
+/// `Result`, and [`ValueKind`], which needs one more reference, matches everything else.
+pub struct Kind<T>(PhantomData<T>);
+
+impl<T> Kind<T> {
+    /// The kind of `value`'s type.
+    pub fn of(_value: &T) -> Self {
+        Kind(PhantomData)
+    }
 }
 
-impl<T: Serialize, E: Into<Error>> IntoResponse for Result<T, E> {
-    fn into_response(self) -> Result<SuccessHead, Error> {
-        match self {
+/// Selects [`FallibleResponse`] for `Result` return values.
+pub trait ResultKind {
+    /// The response builder for this kind.
+    fn __jsonrpc_kind(&self) -> FallibleResponse {
+        FallibleResponse
+    }
+}
+
+impl<T, E> ResultKind for Kind<Result<T, E>> {}
+
+/// Selects [`ValueResponse`] for every other return value.
+pub trait ValueKind {
+    /// The response builder for this kind.
+    fn __jsonrpc_kind(&self) -> ValueResponse {
+        ValueResponse
+    }
+}
+
+impl<T> ValueKind for &Kind<T> {}
+
+/// Builds the response of a method that returns `Result<T, E>`.
+pub struct FallibleResponse;
+
+impl FallibleResponse {
+    /// Serializes the success value, or converts the error into an error object.
+    pub fn respond<T: Serialize, E: Into<Error>>(
+        self,
+        result: Result<T, E>,
+    ) -> Result<SuccessHead, Error> {
+        match result {
             Ok(value) => SuccessHead::new(&value),
             Err(error) => Err(error.into()),
         }
+    }
+}
+
+/// Builds the response of a method that returns a plain value.
+pub struct ValueResponse;
+
+impl ValueResponse {
+    /// Serializes the value as the result.
+    pub fn respond<T: Serialize>(self, value: T) -> Result<SuccessHead, Error> {
+        SuccessHead::new(&value)
     }
 }

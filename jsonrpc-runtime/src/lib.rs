@@ -25,17 +25,22 @@
 
 #![warn(missing_docs)]
 
+mod context;
 mod dispatch;
 pub mod error;
 mod handler;
+mod invoke;
 mod limits;
+pub mod middleware;
 mod params;
 mod registry;
 mod request;
 mod response;
 mod server;
+mod service;
 mod state;
 
+pub use context::{CallContext, Extension, Headers, MethodName, PeerAddr, RequestId, RequestParts};
 pub use dispatch::{Dispatcher, DispatcherBuilder};
 pub use error::{Error, RpcResult, StartupError};
 pub use limits::{
@@ -48,6 +53,7 @@ pub use server::{
     serve, Server, ServerBuilder, DEFAULT_HEADER_READ_TIMEOUT, DEFAULT_MAX_BODY_SIZE,
     DEFAULT_MAX_CONNECTIONS,
 };
+pub use service::RpcService;
 pub use state::State;
 
 /// Turns a function into a JSON-RPC method and registers it.
@@ -82,13 +88,19 @@ pub use state::State;
 ///   or by name. Its type must implement `serde::Deserialize`. `Option<T>` params are optional:
 ///   they may be left off the end of a positional list or out of an object. Absent `params` are
 ///   the same as `[]`. Params that do not fit answer -32602 with a message naming the param.
-/// - **[`Params<T>`]** takes the whole params value as one `T`; **[`State<T>`]** gives shared
-///   state. Both are recognised by name, so import them under those names.
-/// - **Results.** Any `T: Serialize` is the result (`()` is `null`). A return type whose name
-///   ends in `Result` (`Result<T, E>`, [`RpcResult<T>`], `io::Result<T>`...) answers `Err` with
-///   an error object: `E` must convert into [`Error`].
+/// - **Other arguments**, which are not params: [`Params<T>`] takes the whole params value as
+///   one `T`; [`State<T>`] gives shared state; [`RequestId`], [`MethodName`], [`Headers`],
+///   [`PeerAddr`] and [`Extension<T>`] give the request's context. They are recognised by the
+///   last segment of their type's name, so import them under those names.
+/// - **Results.** Any `T: Serialize` is the result (`()` is `null`). A `Result<T, E>` (under any
+///   alias, such as [`RpcResult<T>`]) answers `Err` with an error object: `E` must convert into
+///   [`Error`].
 /// - **Options.** `name = "..."` sets the wire name (default: the function's name);
-///   `crate = "path"` names this crate when it is renamed in `Cargo.toml`.
+///   `group = "..."` puts the method in a group (see [`Methods::group`]); `blocking` runs a plain
+///   `fn` on tokio's blocking pool, for work that would stall the runtime; `crate = "path"`
+///   names this crate when it is renamed in `Cargo.toml`.
+/// - **Where.** On free functions, in a module or a function body; not on associated functions
+///   in an `impl` block.
 /// - **Handle.** Beside the function, the macro defines a hidden type of the same name whose
 ///   `METHOD` constant is the method's [`MethodDef`]: `Methods::new().with(ping::METHOD)`.
 pub use jsonrpc_macros::method;
@@ -96,7 +108,10 @@ pub use jsonrpc_macros::method;
 /// Not public API: the paths the code `#[method]` generates goes through.
 #[doc(hidden)]
 pub mod __private {
-    pub use crate::handler::{BoxFuture, Call, CallFn, IntoResponse, Outcome, SuccessHead};
+    pub use crate::context::extract;
+    pub use crate::handler::{
+        BoxFuture, Call, CallFn, Kind, Outcome, ResultKind, SuccessHead, ValueKind,
+    };
     pub use crate::params::ParamsReader;
     pub use crate::registry::{MethodDef, Registration};
     pub use crate::state::{StateKey, States};
@@ -123,8 +138,17 @@ pub mod __private {
         ))
     }
 
-    /// Serializes a return value that is not a `Result`.
-    pub fn success<T: serde::Serialize>(value: T) -> Result<SuccessHead, Error> {
-        SuccessHead::new(&value)
+    /// Runs a `#[method(blocking)]` function on tokio's blocking pool.
+    pub async fn run_blocking<F>(method: &'static str, function: F) -> Result<SuccessHead, Error>
+    where
+        F: FnOnce() -> Result<SuccessHead, Error> + Send + 'static,
+    {
+        match tokio::task::spawn_blocking(function).await {
+            Ok(result) => result,
+            Err(error) if error.is_panic() => {
+                Err(crate::invoke::panicked(method, error.into_panic()))
+            }
+            Err(_) => Err(Error::internal_error().with_data("the blocking task was cancelled")),
+        }
     }
 }

@@ -1,22 +1,27 @@
 //! The method table: every `#[method]` registers itself, and a [`Methods`] set is built from the
 //! registrations (or by hand) when a server starts.
 
+use std::borrow::Cow;
 use std::collections::HashMap;
 use std::fmt;
+use std::sync::Arc;
 
 use crate::handler::CallFn;
+use crate::middleware::Middleware;
 use crate::state::StateKey;
 
 /// One JSON-RPC method: its wire name, its entry point and what it needs.
 ///
-/// `#[method]` makes one for each function, as `METHOD` in a module named after the function,
-/// and registers it; you only touch it to build a [`Methods`] set by hand.
+/// `#[method]` makes one for each function, reachable as `METHOD` on a hidden type that has the
+/// function's name (`ping::METHOD`), and registers it; you only touch it to build a [`Methods`]
+/// set by hand.
 #[derive(Clone, Copy)]
 pub struct MethodDef {
     name: &'static str,
     call: CallFn,
     states: &'static [fn() -> StateKey],
     location: Location,
+    group: Option<&'static str>,
 }
 
 impl MethodDef {
@@ -34,7 +39,20 @@ impl MethodDef {
             call,
             states,
             location: Location { file, line },
+            group: None,
         }
+    }
+
+    /// Not public API: called by the code `#[method(group = "...")]` generates.
+    #[doc(hidden)]
+    pub const fn __in_group(mut self, group: &'static str) -> Self {
+        self.group = Some(group);
+        self
+    }
+
+    /// The group the method belongs to (`#[method(group = "admin")]`), if any.
+    pub fn group(&self) -> Option<&'static str> {
+        self.group
     }
 
     /// The name clients call the method by.
@@ -117,9 +135,16 @@ inventory::collect!(Registration);
 /// `use my_methods as _;`) or list its methods by hand with [`Methods::with`].
 #[derive(Clone, Default)]
 pub struct Methods {
-    by_name: HashMap<&'static str, MethodDef>,
+    by_name: HashMap<Cow<'static, str>, Entry>,
     /// Definitions that reused a name already in the set, reported at start-up.
-    pub(crate) duplicates: Vec<(MethodDef, MethodDef)>,
+    pub(crate) duplicates: Vec<(Cow<'static, str>, MethodDef, MethodDef)>,
+}
+
+/// A method in a set: its definition and the middleware that runs around it.
+#[derive(Clone)]
+pub(crate) struct Entry {
+    pub def: MethodDef,
+    pub middleware: Vec<Arc<dyn Middleware>>,
 }
 
 impl Methods {
@@ -147,21 +172,89 @@ impl Methods {
 
     /// Adds a method.
     pub fn insert(&mut self, method: MethodDef) {
-        if let Some(existing) = self.by_name.get(method.name) {
-            self.duplicates.push((*existing, method));
+        let entry = Entry {
+            def: method,
+            middleware: Vec::new(),
+        };
+        self.insert_entry(Cow::Borrowed(method.name), entry);
+    }
+
+    fn insert_entry(&mut self, name: Cow<'static, str>, entry: Entry) {
+        if let Some(existing) = self.by_name.get(&name) {
+            self.duplicates.push((name, existing.def, entry.def));
         } else {
-            self.by_name.insert(method.name, method);
+            self.by_name.insert(name, entry);
         }
+    }
+
+    /// Only the methods of `group` (`#[method(group = "...")]`).
+    pub fn group(self, group: &str) -> Self {
+        self.filter(|_, def| def.group == Some(group))
+    }
+
+    /// Only the methods called one of `names`.
+    pub fn only(self, names: &[&str]) -> Self {
+        self.filter(|name, _| names.contains(&name))
+    }
+
+    /// Only the methods for which `keep(name, method)` is true.
+    pub fn filter(mut self, keep: impl Fn(&str, &MethodDef) -> bool) -> Self {
+        self.by_name.retain(|name, entry| keep(name, &entry.def));
+        self
+    }
+
+    /// The same methods, each called by `prefix` followed by its name: `prefixed("admin.")`
+    /// serves `shutdown` as `admin.shutdown`.
+    pub fn prefixed(self, prefix: &str) -> Self {
+        let mut renamed = Methods {
+            by_name: HashMap::new(),
+            duplicates: self.duplicates,
+        };
+        for (name, entry) in self.by_name {
+            renamed
+                .by_name
+                .insert(Cow::Owned(format!("{prefix}{name}")), entry);
+        }
+        renamed
+    }
+
+    /// Both sets together; a name in both is reported as a duplicate at start-up.
+    pub fn merge(mut self, other: Methods) -> Self {
+        self.duplicates.extend(other.duplicates);
+        for (name, entry) in other.by_name {
+            self.insert_entry(name, entry);
+        }
+        self
+    }
+
+    /// Runs `middleware` around every call of the methods now in the set (after any middleware
+    /// added to the set before, and after the dispatcher's own).
+    pub fn layer(mut self, middleware: impl Middleware) -> Self {
+        let middleware: Arc<dyn Middleware> = Arc::new(middleware);
+        for entry in self.by_name.values_mut() {
+            entry.middleware.push(Arc::clone(&middleware));
+        }
+        self
     }
 
     /// The method called `name`.
     pub fn get(&self, name: &str) -> Option<&MethodDef> {
+        self.by_name.get(name).map(|entry| &entry.def)
+    }
+
+    pub(crate) fn entry(&self, name: &str) -> Option<&Entry> {
         self.by_name.get(name)
     }
 
-    /// The methods in the set, in no particular order.
-    pub fn iter(&self) -> impl Iterator<Item = &MethodDef> {
-        self.by_name.values()
+    pub(crate) fn entries_mut(&mut self) -> impl Iterator<Item = &mut Entry> {
+        self.by_name.values_mut()
+    }
+
+    /// The names the set answers, with their methods, in no particular order.
+    pub fn iter(&self) -> impl Iterator<Item = (&str, &MethodDef)> {
+        self.by_name
+            .iter()
+            .map(|(name, entry)| (name.as_ref(), &entry.def))
     }
 
     /// The number of methods.

@@ -7,18 +7,13 @@ use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::Duration;
 
-use bytes::Bytes;
-use http_body_util::{BodyExt, Full, Limited};
-use hyper::body::Incoming;
-use hyper::header::{HeaderValue, ALLOW, CONTENT_LENGTH, CONTENT_TYPE};
-use hyper::{Method, Request, Response, StatusCode};
 use hyper_util::rt::{TokioExecutor, TokioIo, TokioTimer};
 use hyper_util::server::conn::auto;
 use hyper_util::server::graceful::GracefulShutdown;
 use tokio::net::{TcpListener, ToSocketAddrs};
 use tokio::sync::Semaphore;
 
-use crate::{Dispatcher, DispatcherBuilder, Error, Methods};
+use crate::{Dispatcher, DispatcherBuilder, Methods, RpcService};
 
 /// The default largest request body: 10 MiB.
 pub const DEFAULT_MAX_BODY_SIZE: usize = 10 * 1024 * 1024;
@@ -122,6 +117,7 @@ impl Server {
             .timer(TokioTimer::new())
             .header_read_timeout(self.config.header_read_timeout);
         let graceful = GracefulShutdown::new();
+        let rpc = RpcService::new(self.dispatcher.clone()).max_body_size(self.config.max_body_size);
         let slots = Arc::new(Semaphore::new(self.config.max_connections));
         tokio::pin!(shutdown);
         loop {
@@ -144,10 +140,10 @@ impl Server {
             };
             // Small responses go out at once rather than waiting for Nagle's algorithm.
             let _ = stream.set_nodelay(true);
-            let dispatcher = self.dispatcher.clone();
-            let config = self.config;
+            let rpc = rpc.clone();
             let service = hyper::service::service_fn(move |request| {
-                handle(dispatcher.clone(), config, request)
+                let rpc = rpc.clone();
+                async move { Ok::<_, Infallible>(rpc.handle(request, Some(peer)).await) }
             });
             let connection = http
                 .serve_connection(TokioIo::new(stream), service)
@@ -242,85 +238,4 @@ impl ServerBuilder {
             config: self.config,
         })
     }
-}
-
-/// Answers one HTTP request.
-async fn handle(
-    dispatcher: Dispatcher,
-    config: HttpConfig,
-    request: Request<Incoming>,
-) -> Result<Response<Full<Bytes>>, Infallible> {
-    if request.method() != Method::POST {
-        let mut response = plain(
-            StatusCode::METHOD_NOT_ALLOWED,
-            "JSON-RPC requests must be POSTed\n",
-        );
-        response
-            .headers_mut()
-            .insert(ALLOW, HeaderValue::from_static("POST"));
-        return Ok(response);
-    }
-    // A declared length over the limit is refused before any of the body is read.
-    let declared = request
-        .headers()
-        .get(CONTENT_LENGTH)
-        .and_then(|value| value.to_str().ok())
-        .and_then(|value| value.parse::<u64>().ok());
-    if declared.is_some_and(|length| length > config.max_body_size as u64) {
-        return Ok(too_large(config.max_body_size));
-    }
-    let body = match Limited::new(request.into_body(), config.max_body_size)
-        .collect()
-        .await
-    {
-        Ok(collected) => collected.to_bytes(),
-        Err(error) if error.is::<http_body_util::LengthLimitError>() => {
-            return Ok(too_large(config.max_body_size))
-        }
-        Err(error) => {
-            tracing::debug!(%error, "reading a request body failed");
-            return Ok(plain(
-                StatusCode::BAD_REQUEST,
-                "the request body could not be read\n",
-            ));
-        }
-    };
-    Ok(match dispatcher.dispatch(&body).await {
-        Some(json) => {
-            let mut response = Response::new(Full::new(Bytes::from(json)));
-            response
-                .headers_mut()
-                .insert(CONTENT_TYPE, HeaderValue::from_static("application/json"));
-            response
-        }
-        None => {
-            let mut response = Response::new(Full::new(Bytes::new()));
-            *response.status_mut() = StatusCode::NO_CONTENT;
-            response
-        }
-    })
-}
-
-fn plain(status: StatusCode, text: &'static str) -> Response<Full<Bytes>> {
-    let mut response = Response::new(Full::new(Bytes::from_static(text.as_bytes())));
-    *response.status_mut() = status;
-    response.headers_mut().insert(
-        CONTENT_TYPE,
-        HeaderValue::from_static("text/plain; charset=utf-8"),
-    );
-    response
-}
-
-/// 413, with a JSON-RPC error body a client can show.
-#[cold]
-fn too_large(limit: usize) -> Response<Full<Bytes>> {
-    let error = Error::invalid_request().with_data(format!(
-        "the request body is larger than the limit of {limit} bytes"
-    ));
-    let mut response = Response::new(Full::new(Bytes::from(crate::response::error(&error, None))));
-    *response.status_mut() = StatusCode::PAYLOAD_TOO_LARGE;
-    response
-        .headers_mut()
-        .insert(CONTENT_TYPE, HeaderValue::from_static("application/json"));
-    response
 }

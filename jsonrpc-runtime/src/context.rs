@@ -1,0 +1,155 @@
+//! Request context: what a method can learn about the request its call came in, beside its
+//! params. Each type here is an argument a `#[method]` fn may take; the macro recognises them by
+//! name, and none of them is a param.
+
+use std::net::SocketAddr;
+
+use serde_json::value::RawValue;
+
+use crate::Error;
+
+/// What the dispatcher knows about one call, handed to extractors and middleware.
+#[derive(Clone, Copy)]
+pub struct CallContext<'a> {
+    /// The method name as the client sent it.
+    pub method: &'a str,
+    /// The raw JSON id; `None` for a notification.
+    pub id: Option<&'a RawValue>,
+    /// The transport's request, when there is one.
+    pub request: Option<&'a RequestParts>,
+}
+
+/// What a transport hands the dispatcher about a request: the HTTP head when the call came over
+/// HTTP, and the peer's address when known. Pass it to
+/// [`Dispatcher::dispatch_with`](crate::Dispatcher::dispatch_with).
+#[derive(Debug, Default)]
+pub struct RequestParts {
+    /// The HTTP headers.
+    pub headers: http::HeaderMap,
+    /// The HTTP extensions: values that layers in front of the dispatcher (authentication, for
+    /// example) attached to the request.
+    pub extensions: http::Extensions,
+    /// The address of the client, when the transport knows it.
+    pub peer: Option<SocketAddr>,
+}
+
+impl RequestParts {
+    /// The parts of an HTTP request head.
+    pub fn from_http(parts: http::request::Parts) -> Self {
+        let peer = parts.extensions.get::<PeerAddr>().and_then(|p| p.0);
+        RequestParts {
+            headers: parts.headers,
+            extensions: parts.extensions,
+            peer,
+        }
+    }
+}
+
+/// A method argument with the request's id, as raw JSON; `None` for a notification.
+///
+/// ```
+/// use jsonrpc_runtime::{method, RequestId};
+///
+/// #[method]
+/// fn which(id: RequestId) -> String {
+///     id.as_json().unwrap_or("no id").to_owned()
+/// }
+/// # fn main() {}
+/// ```
+#[derive(Debug, Clone)]
+pub struct RequestId(Option<Box<RawValue>>);
+
+impl RequestId {
+    /// The id as the JSON text the client sent (`1`, `"abc"`, `null`).
+    pub fn as_json(&self) -> Option<&str> {
+        self.0.as_deref().map(RawValue::get)
+    }
+
+    /// The id as raw JSON, for serializing back out.
+    pub fn as_raw(&self) -> Option<&RawValue> {
+        self.0.as_deref()
+    }
+
+    /// Whether the call is a notification (nothing will be sent back).
+    pub fn is_notification(&self) -> bool {
+        self.0.is_none()
+    }
+}
+
+/// A method argument with the method name the client called (useful for a function registered
+/// under several names, or for logging).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct MethodName(pub String);
+
+/// A method argument with the HTTP request's headers (empty when the call did not come over
+/// HTTP).
+#[derive(Debug, Clone, Default)]
+pub struct Headers(pub http::HeaderMap);
+
+/// A method argument with a value of type `T` that a layer in front of the dispatcher put into
+/// the HTTP request's extensions: the authenticated user, a tenant, a trace id.
+///
+/// A call whose request has no `T` fails with -32603, since that is a wiring mistake on the
+/// server, not the client's fault. To tell "no user" apart, have the layer insert an
+/// `Option`-like value of its own.
+#[derive(Debug, Clone)]
+pub struct Extension<T>(pub T);
+
+/// A method argument with the client's address, when the transport knows it. The built-in
+/// server always does; in another HTTP stack, insert a `PeerAddr` into the request's extensions.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct PeerAddr(pub Option<SocketAddr>);
+
+/// How generated code builds each context argument. Not public API.
+pub mod extract {
+    use super::*;
+
+    /// Builds a `RequestId` argument.
+    pub fn request_id(context: &CallContext<'_>) -> Result<RequestId, Error> {
+        Ok(RequestId(context.id.map(ToOwned::to_owned)))
+    }
+
+    /// Builds a `MethodName` argument.
+    pub fn method_name(context: &CallContext<'_>) -> Result<MethodName, Error> {
+        Ok(MethodName(context.method.to_owned()))
+    }
+
+    /// Builds a `Headers` argument.
+    pub fn headers(context: &CallContext<'_>) -> Result<Headers, Error> {
+        Ok(Headers(
+            context
+                .request
+                .map(|r| r.headers.clone())
+                .unwrap_or_default(),
+        ))
+    }
+
+    /// Builds a `PeerAddr` argument.
+    pub fn peer_addr(context: &CallContext<'_>) -> Result<PeerAddr, Error> {
+        Ok(PeerAddr(context.request.and_then(|r| r.peer)))
+    }
+
+    /// Builds an `Extension<T>` argument.
+    pub fn extension<T: Clone + Send + Sync + 'static>(
+        context: &CallContext<'_>,
+    ) -> Result<Extension<T>, Error> {
+        context
+            .request
+            .and_then(|r| r.extensions.get::<T>())
+            .cloned()
+            .map(Extension)
+            .ok_or_else(missing_extension::<T>)
+    }
+
+    #[cold]
+    fn missing_extension<T>() -> Error {
+        tracing::error!(
+            r#type = std::any::type_name::<T>(),
+            "a method's extension is missing"
+        );
+        Error::internal_error().with_data(format!(
+            "the request carries no `{}` extension",
+            std::any::type_name::<T>()
+        ))
+    }
+}

@@ -1,0 +1,178 @@
+//! JSON-RPC over HTTP as a `tower::Service`: the layer the built-in server runs, and what you
+//! mount in an existing hyper, tower or axum application.
+
+use std::convert::Infallible;
+use std::net::SocketAddr;
+use std::task::{Context, Poll};
+
+use bytes::Bytes;
+use http::header::{HeaderValue, ALLOW, CONTENT_LENGTH, CONTENT_TYPE};
+use http::{Method, Request, Response, StatusCode};
+use http_body::Body;
+use http_body_util::{BodyExt, Full, Limited};
+
+use crate::context::{PeerAddr, RequestParts};
+use crate::handler::BoxFuture;
+use crate::{Dispatcher, Error, DEFAULT_MAX_BODY_SIZE};
+
+/// Answers JSON-RPC requests POSTed over HTTP: a [`tower_service::Service`] for any request body,
+/// so it mounts as an axum route, runs under tower layers, or serves hyper connections.
+///
+/// `POST` bodies are dispatched: 200 with `application/json`, or 204 when there is nothing to
+/// send. Other methods get 405 with `Allow: POST`; a body over the size limit gets 413 without
+/// the rest being read. HTTP headers and extensions reach the methods' context extractors
+/// ([`Headers`](crate::Headers), [`Extension<T>`](crate::Extension)) and middleware.
+///
+/// ```no_run
+/// use axum::{routing::{get, post_service}, Router};
+/// use jsonrpc_runtime::{method, Dispatcher, RpcService};
+///
+/// #[method]
+/// fn ping() -> &'static str { "pong" }
+///
+/// # async fn run() -> Result<(), Box<dyn std::error::Error>> {
+/// let rpc = RpcService::new(Dispatcher::builder().build()?);
+/// let app = Router::new()
+///     .route("/health", get(|| async { "ok" }))
+///     .route("/rpc", post_service(rpc));
+/// let listener = tokio::net::TcpListener::bind("127.0.0.1:3000").await?;
+/// axum::serve(listener, app).await?;
+/// # Ok(())
+/// # }
+/// ```
+#[derive(Clone)]
+pub struct RpcService {
+    dispatcher: Dispatcher,
+    max_body_size: usize,
+}
+
+impl RpcService {
+    /// A service answering with `dispatcher`, with the default body limit
+    /// ([`DEFAULT_MAX_BODY_SIZE`]).
+    pub fn new(dispatcher: Dispatcher) -> Self {
+        RpcService {
+            dispatcher,
+            max_body_size: DEFAULT_MAX_BODY_SIZE,
+        }
+    }
+
+    /// The largest request body accepted, in bytes; larger bodies get 413.
+    pub fn max_body_size(mut self, bytes: usize) -> Self {
+        self.max_body_size = bytes;
+        self
+    }
+
+    /// The dispatcher behind the service.
+    pub fn dispatcher(&self) -> &Dispatcher {
+        &self.dispatcher
+    }
+
+    /// Answers one HTTP request. `peer` is the client's address when the caller knows it; else a
+    /// [`PeerAddr`] in the request's extensions is used.
+    pub async fn handle<B>(
+        &self,
+        request: Request<B>,
+        peer: Option<SocketAddr>,
+    ) -> Response<Full<Bytes>>
+    where
+        B: Body,
+        B::Error: Into<Box<dyn std::error::Error + Send + Sync>>,
+    {
+        if request.method() != Method::POST {
+            let mut response = plain(
+                StatusCode::METHOD_NOT_ALLOWED,
+                "JSON-RPC requests must be POSTed\n",
+            );
+            response
+                .headers_mut()
+                .insert(ALLOW, HeaderValue::from_static("POST"));
+            return response;
+        }
+        // A declared length over the limit is refused before any of the body is read.
+        let declared = request
+            .headers()
+            .get(CONTENT_LENGTH)
+            .and_then(|value| value.to_str().ok())
+            .and_then(|value| value.parse::<u64>().ok());
+        if declared.is_some_and(|length| length > self.max_body_size as u64) {
+            return too_large(self.max_body_size);
+        }
+        let (head, body) = request.into_parts();
+        let body = match Limited::new(body, self.max_body_size).collect().await {
+            Ok(collected) => collected.to_bytes(),
+            Err(error) if error.is::<http_body_util::LengthLimitError>() => {
+                return too_large(self.max_body_size)
+            }
+            Err(error) => {
+                tracing::debug!(%error, "reading a request body failed");
+                return plain(
+                    StatusCode::BAD_REQUEST,
+                    "the request body could not be read\n",
+                );
+            }
+        };
+        let mut parts = RequestParts::from_http(head);
+        if peer.is_some() {
+            parts.peer = peer;
+        }
+        match self.dispatcher.dispatch_with(&body, Some(&parts)).await {
+            Some(json) => {
+                let mut response = Response::new(Full::new(Bytes::from(json)));
+                response
+                    .headers_mut()
+                    .insert(CONTENT_TYPE, HeaderValue::from_static("application/json"));
+                response
+            }
+            None => {
+                let mut response = Response::new(Full::new(Bytes::new()));
+                *response.status_mut() = StatusCode::NO_CONTENT;
+                response
+            }
+        }
+    }
+}
+
+impl<B> tower_service::Service<Request<B>> for RpcService
+where
+    B: Body + Send + 'static,
+    B::Data: Send,
+    B::Error: Into<Box<dyn std::error::Error + Send + Sync>>,
+{
+    type Response = Response<Full<Bytes>>;
+    type Error = Infallible;
+    type Future = BoxFuture<'static, Result<Self::Response, Infallible>>;
+
+    fn poll_ready(&mut self, _: &mut Context<'_>) -> Poll<Result<(), Infallible>> {
+        Poll::Ready(Ok(()))
+    }
+
+    fn call(&mut self, request: Request<B>) -> Self::Future {
+        let service = self.clone();
+        let peer = request.extensions().get::<PeerAddr>().and_then(|p| p.0);
+        Box::pin(async move { Ok(service.handle(request, peer).await) })
+    }
+}
+
+fn plain(status: StatusCode, text: &'static str) -> Response<Full<Bytes>> {
+    let mut response = Response::new(Full::new(Bytes::from_static(text.as_bytes())));
+    *response.status_mut() = status;
+    response.headers_mut().insert(
+        CONTENT_TYPE,
+        HeaderValue::from_static("text/plain; charset=utf-8"),
+    );
+    response
+}
+
+/// 413, with a JSON-RPC error body a client can show.
+#[cold]
+fn too_large(limit: usize) -> Response<Full<Bytes>> {
+    let error = Error::invalid_request().with_data(format!(
+        "the request body is larger than the limit of {limit} bytes"
+    ));
+    let mut response = Response::new(Full::new(Bytes::from(crate::response::error(&error, None))));
+    *response.status_mut() = StatusCode::PAYLOAD_TOO_LARGE;
+    response
+        .headers_mut()
+        .insert(CONTENT_TYPE, HeaderValue::from_static("application/json"));
+    response
+}
