@@ -10,7 +10,10 @@
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 
+use jsonrpc_runtime::openrpc::Info;
 use jsonrpc_runtime::{method, Error, Params, Server, State};
+use schemars::JsonSchema;
+use serde::Deserialize;
 use serde_json::{json, Value};
 
 /// Answers "pong".
@@ -33,11 +36,13 @@ fn sum(numbers: Params<Vec<i64>>) -> i64 {
 
 /// Takes five integers and returns nothing (the specification's notification example).
 #[method]
-fn update(_a: i64, _b: i64, _c: i64, _d: i64, _e: i64) {}
+#[allow(unused_variables)] // The names are the params' names in by-name calls.
+fn update(a: i64, b: i64, c: i64, d: i64, e: i64) {}
 
 /// Takes one integer and returns nothing.
 #[method]
-fn notify_hello(_x: i64) {}
+#[allow(unused_variables)]
+fn notify_hello(x: i64) {}
 
 /// The sum of any number of integers (called as a notification in the specification).
 #[method]
@@ -64,25 +69,55 @@ fn greet(name: String, greeting: Option<String>) -> String {
 }
 
 /// `a / b`; dividing by zero is the application error -32001.
-#[method]
+#[method(error(-32001, "division by zero"))]
 fn divide(a: f64, b: f64) -> Result<f64, Error> {
     if b == 0.0 {
         return Err(Error::new(-32001, "division by zero").with_data(json!({ "dividend": a })));
     }
-    Ok(a / b)
+    let quotient = a / b;
+    // JSON has no infinity: serde_json would write `null`, a wrong answer, not an error.
+    if !quotient.is_finite() {
+        return Err(Error::internal_error().with_data("the quotient is not a finite number"));
+    }
+    Ok(quotient)
 }
 
 /// Always panics: the server answers -32603 and keeps serving.
-#[method]
+///
+/// The error is declared, so that the OpenRPC document says what a call gets.
+#[method(error(-32603, "Internal error"))]
 fn fail() {
     panic!("`fail` always panics")
 }
 
 /// Sleeps `ms` milliseconds without blocking the server, then returns `ms`.
 #[method]
-async fn sleep(ms: u64) -> u64 {
-    tokio::time::sleep(Duration::from_millis(ms)).await;
-    ms
+async fn sleep(ms: Millis) -> u64 {
+    tokio::time::sleep(Duration::from_millis(ms.0)).await;
+    ms.0
+}
+
+/// A sleep's length in milliseconds, at most one second: the OpenRPC document states the bound
+/// (so a client or a test generator knows it) and a longer sleep is invalid params.
+#[derive(Clone, Copy, Deserialize, JsonSchema)]
+#[serde(try_from = "u64")]
+// The schema is the field's, with its bound; `try_from` is for decoding only.
+#[schemars(!try_from, transparent)]
+struct Millis(#[schemars(range(max = Millis::MAX))] u64);
+
+impl Millis {
+    const MAX: u64 = 1_000;
+}
+
+impl TryFrom<u64> for Millis {
+    type Error = String;
+
+    fn try_from(ms: u64) -> Result<Self, String> {
+        if ms > Millis::MAX {
+            return Err(format!("at most {} ms, not {ms}", Millis::MAX));
+        }
+        Ok(Millis(ms))
+    }
 }
 
 /// The shared counter behind `count`.
@@ -95,15 +130,20 @@ fn count(counter: State<Counter>) -> u64 {
     counter.0.fetch_add(1, Ordering::SeqCst) + 1
 }
 
+/// The server with its state and its OpenRPC document; the conformance tests include this file
+/// to run the same server in-process.
+pub fn builder() -> jsonrpc_runtime::ServerBuilder {
+    Server::builder()
+        .state(Counter::default())
+        .openrpc(Info::new("spec_server", env!("CARGO_PKG_VERSION")))
+}
+
 #[tokio::main]
 async fn main() -> std::io::Result<()> {
     let addr = std::env::args()
         .nth(1)
         .unwrap_or_else(|| "127.0.0.1:5000".to_owned());
-    let server = Server::builder()
-        .state(Counter::default())
-        .bind(addr)
-        .await?;
+    let server = builder().bind(addr).await?;
     // Printed so that a test that asked for port 0 knows where to connect.
     println!("listening on http://{}/", server.local_addr());
     server.run().await

@@ -13,11 +13,14 @@ pub struct Args {
     pub group: Option<LitStr>,
     /// `blocking`: run a plain `fn` on tokio's blocking pool.
     pub blocking: Option<Path>,
+    /// `error(code, "message")`, repeatable: errors the method declares, for its OpenRPC
+    /// description.
+    pub errors: Vec<(syn::Expr, LitStr)>,
     /// `crate = "..."`: the path of jsonrpc-runtime.
     pub krate: Option<Path>,
 }
 
-const VALID: &str = "expected one of: `name`, `group`, `blocking`, `crate`";
+const VALID: &str = "expected one of: `name`, `group`, `blocking`, `error`, `crate`";
 
 /// Parses the options. Every option may appear once.
 pub fn parse(tokens: TokenStream) -> syn::Result<Args> {
@@ -58,6 +61,16 @@ pub fn parse(tokens: TokenStream) -> syn::Result<Args> {
                 if args.blocking.replace(meta.path.clone()).is_some() {
                     return Err(repeated());
                 }
+            }
+            "error" => {
+                let content;
+                syn::parenthesized!(content in meta.input);
+                let code: syn::Expr = content.parse()?;
+                content.parse::<syn::Token![,]>().map_err(|_| {
+                    meta.error("write a declared error as `error(CODE, \"message\")`")
+                })?;
+                let message: LitStr = content.parse()?;
+                args.errors.push((code, message));
             }
             "crate" => {
                 needs_value("\"jsonrpc_runtime\"")?;

@@ -5,10 +5,10 @@
 //! the function's name (`ping::METHOD` beside `ping()`), and works inside function bodies too.
 //! Generated code reaches the runtime only through `<crate>::__private`.
 
-use proc_macro2::{Span, TokenStream};
-use quote::{format_ident, quote, quote_spanned};
+use proc_macro2::{Span, TokenStream, TokenTree};
+use quote::{format_ident, quote, quote_spanned, ToTokens};
 use syn::spanned::Spanned;
-use syn::{Ident, Item};
+use syn::{Ident, Item, PathArguments, Type};
 
 use crate::args::{self, Args};
 use crate::ast::{self, ArgKind, Method};
@@ -146,6 +146,8 @@ fn generate(model: &Method, args: &Args, private: &TokenStream) -> TokenStream {
     let here = ident.span();
     let file = quote_spanned!(here=> ::core::file!());
     let line = quote_spanned!(here=> ::core::line!());
+    let client = client_calls(model, private);
+    let describe = crate::describe::describe_fn(model, args, private);
     let method_doc = format!(
         "The JSON-RPC method `{}`, for building a `Methods` set by hand.",
         wire_name.value()
@@ -166,7 +168,9 @@ fn generate(model: &Method, args: &Args, private: &TokenStream) -> TokenStream {
                 &[#(#states),*],
                 #file,
                 #line,
-            )#group;
+            )#group.__with_doc(#ident::__jsonrpc_describe);
+
+            #describe
 
             #[doc(hidden)]
             fn __jsonrpc_call<'__jsonrpc>(__jsonrpc_call: #private::Call<'__jsonrpc>) -> #private::Outcome<'__jsonrpc> {
@@ -176,5 +180,75 @@ fn generate(model: &Method, args: &Args, private: &TokenStream) -> TokenStream {
         }
 
         #private::inventory::submit! { #private::Registration(#ident::METHOD) }
+
+        #client
     }
+}
+
+/// The typed client calls, `#ident::call(&client, params...)` and `call_blocking`: the runtime's
+/// `client_calls!` writes them (and writes nothing when its `client` feature is off). Only the
+/// params are passed: `State<T>` and request-context arguments are the server's business, and a
+/// `Params<T>` argument is the whole params.
+fn client_calls(model: &Method, private: &TokenStream) -> TokenStream {
+    let item = model.item;
+    let (vis, ident, wire_name) = (&item.vis, &item.sig.ident, &model.wire_name);
+    let mut params = Vec::new();
+    let mut whole = None;
+    for arg in &model.args {
+        match arg.kind {
+            ArgKind::Param { name, ty } => params.push(quote!(#name: #ty)),
+            ArgKind::WholeParams { ty } => whole = Some(quote!(whole(params: #ty))),
+            _ => {}
+        }
+    }
+    let params = whole.unwrap_or_else(|| quote!((#(#params),*)));
+    let result = client_result(model.output, private);
+    quote!(#private::client_calls! { #vis #ident #wire_name #params -> #result })
+}
+
+/// The type a client receives for the method's return type: `value T`, or `fallible R` for a
+/// `Result`-like `R` (its `Ok` type). A borrowed type is received owned (`&'static str` as
+/// `String`); an `impl Trait` type, which cannot be named, as a JSON value.
+fn client_result(output: Option<&Type>, private: &TokenStream) -> TokenStream {
+    let Some(ty) = output.map(peel) else {
+        return quote!(value());
+    };
+    if mentions_impl(ty.to_token_stream()) {
+        return quote!(value #private::client::JsonValue);
+    }
+    match ty {
+        Type::Reference(reference) => {
+            let referent = &reference.elem;
+            quote!(value <#referent as ::std::borrow::ToOwned>::Owned)
+        }
+        // `Result<T, E>`, `RpcResult<T>`, `io::Result<T>`: a name ending in `Result`, with
+        // arguments. (The server decides by type; the signature must decide by name.)
+        Type::Path(path)
+            if path.qself.is_none()
+                && path.path.segments.last().is_some_and(|last| {
+                    last.ident.to_string().ends_with("Result")
+                        && matches!(last.arguments, PathArguments::AngleBracketed(_))
+                }) =>
+        {
+            quote!(fallible #ty)
+        }
+        _ => quote!(value #ty),
+    }
+}
+
+/// The type inside any parentheses or invisible groups.
+fn peel(ty: &Type) -> &Type {
+    match ty {
+        Type::Paren(inner) => peel(&inner.elem),
+        Type::Group(inner) => peel(&inner.elem),
+        _ => ty,
+    }
+}
+
+fn mentions_impl(tokens: TokenStream) -> bool {
+    tokens.into_iter().any(|token| match token {
+        TokenTree::Ident(ident) => ident == "impl",
+        TokenTree::Group(group) => mentions_impl(group.stream()),
+        _ => false,
+    })
 }

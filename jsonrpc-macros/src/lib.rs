@@ -3,11 +3,12 @@
 //!
 //! The work is split into four steps, one file each: [`args`] reads the attribute's options,
 //! [`ast`] reads the function into a model, [`check`] applies the rules, [`expand`] writes the
-//! generated code.
+//! generated code, and [`describe`] its OpenRPC description.
 
 mod args;
 mod ast;
 mod check;
+mod describe;
 mod expand;
 
 use proc_macro::TokenStream;

@@ -11,6 +11,7 @@ use crate::handler::{Call, SuccessHead};
 use crate::invoke::invoke;
 use crate::limits::{self, Limits};
 use crate::middleware::Middleware;
+use crate::openrpc::{self, Info};
 use crate::request::{self, Entry, Message, Request};
 use crate::response;
 use crate::state::States;
@@ -155,13 +156,13 @@ impl Dispatcher {
         request: &Request<'_>,
         transport: Option<&RequestParts>,
     ) -> Result<SuccessHead, Error> {
-        let Some(entry) = self.inner.methods.entry(&request.method) else {
-            return Err(Error::method_not_found().with_data(request.method.as_ref()));
-        };
         let context = CallContext {
             method: &request.method,
             id: request.id,
             request: transport,
+        };
+        let Some(entry) = self.inner.methods.entry(&request.method) else {
+            return Err(crate::invoke::unknown_method(&context));
         };
         let call = Call {
             params: request.params,
@@ -196,6 +197,7 @@ pub struct DispatcherBuilder {
     states: States,
     limits: Limits,
     middleware: Vec<Arc<dyn Middleware>>,
+    openrpc: Option<Info>,
 }
 
 impl DispatcherBuilder {
@@ -217,6 +219,13 @@ impl DispatcherBuilder {
     /// [`Methods::layer`].
     pub fn middleware(mut self, middleware: impl Middleware) -> Self {
         self.middleware.push(Arc::new(middleware));
+        self
+    }
+
+    /// Serves the OpenRPC document of the methods as the `rpc.discover` method, with `info` as
+    /// its title and version. See [`openrpc`](crate::openrpc).
+    pub fn openrpc(mut self, info: Info) -> Self {
+        self.openrpc = Some(info);
         self
     }
 
@@ -257,17 +266,23 @@ impl DispatcherBuilder {
     /// given.
     pub fn build(self) -> Result<Dispatcher, StartupError> {
         let mut methods = self.methods.unwrap_or_else(Methods::registered);
-        if let Some((name, first, second)) = methods.duplicates.first() {
+        let mut states = self.states;
+        if let Some(info) = &self.openrpc {
+            let document = openrpc::document(info, &methods);
+            states.insert(openrpc::DiscoverDocument::new(&document));
+            methods.insert(openrpc::DISCOVER);
+        }
+        if let Some((name, first, second)) = methods.first_duplicate() {
             return Err(StartupError::DuplicateMethod {
-                name: name.to_string(),
-                first: first.location(),
-                second: second.location(),
+                name: name.to_owned(),
+                first,
+                second,
             });
         }
         let mut defs: Vec<_> = methods.iter().map(|(_, def)| *def).collect();
         defs.sort_by_key(|def| def.name());
         for def in defs {
-            if let Some(missing) = def.required_states().find(|key| !self.states.contains(key)) {
+            if let Some(missing) = def.required_states().find(|key| !states.contains(key)) {
                 return Err(StartupError::MissingState {
                     method: def.name(),
                     location: def.location(),
@@ -284,7 +299,7 @@ impl DispatcherBuilder {
         Ok(Dispatcher {
             inner: Arc::new(Inner {
                 methods,
-                states: self.states,
+                states,
                 limits: self.limits,
             }),
         })

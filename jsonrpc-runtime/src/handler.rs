@@ -81,6 +81,12 @@ fn result_not_serializable(error: serde_json::Error) -> Error {
 pub struct Kind<T>(PhantomData<T>);
 
 impl<T> Kind<T> {
+    /// The kind of `T`.
+    #[allow(clippy::new_without_default)]
+    pub fn new() -> Self {
+        Kind(PhantomData)
+    }
+
     /// The kind of `value`'s type.
     pub fn of(_value: &T) -> Self {
         Kind(PhantomData)

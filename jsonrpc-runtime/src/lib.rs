@@ -25,6 +25,8 @@
 
 #![warn(missing_docs)]
 
+#[cfg(feature = "client")]
+pub mod client;
 mod context;
 mod dispatch;
 pub mod error;
@@ -32,6 +34,7 @@ mod handler;
 mod invoke;
 mod limits;
 pub mod middleware;
+pub mod openrpc;
 mod params;
 mod registry;
 mod request;
@@ -55,6 +58,10 @@ pub use server::{
 };
 pub use service::RpcService;
 pub use state::State;
+
+/// The JSON Schema library whose `JsonSchema` trait gives params and results their schemas in
+/// the OpenRPC document; derive it with `schemars` as a dependency of your own (version 1).
+pub use schemars;
 
 /// Turns a function into a JSON-RPC method and registers it.
 ///
@@ -112,11 +119,30 @@ pub mod __private {
     pub use crate::handler::{
         BoxFuture, Call, CallFn, Kind, Outcome, ResultKind, SuccessHead, ValueKind,
     };
+    pub use crate::openrpc::{
+        CannotDecode, DecodesAbsence, HasSchema, MethodDoc, NoSchema, ParamDoc, ResultProbe,
+        SchemaProbe, ValueProbe,
+    };
     pub use crate::params::ParamsReader;
     pub use crate::registry::{MethodDef, Registration};
     pub use crate::state::{StateKey, States};
     pub use crate::{Error, Params, State};
     pub use inventory;
+    pub use schemars::SchemaGenerator;
+
+    /// The typed client calls `#[method]` generates (see `client::typed`).
+    #[cfg(feature = "client")]
+    pub use crate::client::typed::{self as client, client_calls};
+
+    /// Without the `client` feature, the typed client calls are not written.
+    #[cfg(not(feature = "client"))]
+    #[doc(hidden)]
+    #[macro_export]
+    macro_rules! __jsonrpc_client_calls {
+        ($($tokens:tt)*) => {};
+    }
+    #[cfg(not(feature = "client"))]
+    pub use crate::__jsonrpc_client_calls as client_calls;
 
     /// Decodes a `Params<T>` argument.
     pub fn whole_params<T: serde::de::DeserializeOwned>(
@@ -143,7 +169,10 @@ pub mod __private {
     where
         F: FnOnce() -> Result<SuccessHead, Error> + Send + 'static,
     {
-        match tokio::task::spawn_blocking(function).await {
+        // The function runs on another thread: carry the call's span there, so that what it
+        // logs is in the span.
+        let span = tracing::Span::current();
+        match tokio::task::spawn_blocking(move || span.in_scope(function)).await {
             Ok(result) => result,
             Err(error) if error.is_panic() => {
                 Err(crate::invoke::panicked(method, error.into_panic()))

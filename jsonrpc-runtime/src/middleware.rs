@@ -9,8 +9,11 @@ use serde::Serialize;
 use serde_json::value::RawValue;
 
 use crate::context::CallContext;
-use crate::handler::{BoxFuture, SuccessHead};
+use crate::handler::SuccessHead;
 use crate::Error;
+
+/// The future a [`Middleware`] returns: boxed and `Send`, borrowing the call for `'a`.
+pub use crate::handler::BoxFuture;
 
 /// A call as middleware sees it.
 #[derive(Clone, Copy)]
@@ -73,8 +76,7 @@ impl CallOutput {
 /// methods (a group, say) with [`Methods::layer`](crate::Methods::layer).
 ///
 /// ```
-/// use jsonrpc_runtime::middleware::{CallOutput, MethodCall, Middleware, Next};
-/// use jsonrpc_runtime::__private::BoxFuture;
+/// use jsonrpc_runtime::middleware::{BoxFuture, CallOutput, MethodCall, Middleware, Next};
 ///
 /// /// Answers every call of a method named `secret` with an error, and runs the others.
 /// struct HideSecret;

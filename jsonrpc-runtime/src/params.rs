@@ -188,6 +188,11 @@ impl<'de> Visitor<'de> for LayoutVisitor {
     }
 }
 
+/// Whether a param of type `T` may be left out (it reads absence as a value, like `Option`).
+pub(crate) fn may_be_absent<T: DeserializeOwned>() -> bool {
+    T::deserialize(Missing).is_ok()
+}
+
 /// The value of an absent param: `Option` reads it as `None`, everything else as an error.
 struct Missing;
 

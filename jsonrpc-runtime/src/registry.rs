@@ -4,10 +4,12 @@
 use std::borrow::Cow;
 use std::collections::HashMap;
 use std::fmt;
+use std::hash::{BuildHasherDefault, Hasher};
 use std::sync::Arc;
 
 use crate::handler::CallFn;
 use crate::middleware::Middleware;
+use crate::openrpc::MethodDoc;
 use crate::state::StateKey;
 
 /// One JSON-RPC method: its wire name, its entry point and what it needs.
@@ -22,7 +24,11 @@ pub struct MethodDef {
     states: &'static [fn() -> StateKey],
     location: Location,
     group: Option<&'static str>,
+    describe: Option<DescribeFn>,
 }
+
+/// The function `#[method]` generates to describe a method for OpenRPC.
+type DescribeFn = fn(&mut schemars::SchemaGenerator) -> MethodDoc;
 
 impl MethodDef {
     /// Not public API: called by the code `#[method]` generates.
@@ -40,7 +46,23 @@ impl MethodDef {
             states,
             location: Location { file, line },
             group: None,
+            describe: None,
         }
+    }
+
+    /// Not public API: called by the code `#[method]` generates.
+    #[doc(hidden)]
+    pub const fn __with_doc(mut self, describe: DescribeFn) -> Self {
+        self.describe = Some(describe);
+        self
+    }
+
+    /// What the method's definition says about it (doc comment, params, schemas), with shared
+    /// schema definitions collected in `generator`.
+    pub fn doc(&self, generator: &mut schemars::SchemaGenerator) -> MethodDoc {
+        self.describe
+            .map(|describe| describe(generator))
+            .unwrap_or_default()
     }
 
     /// Not public API: called by the code `#[method(group = "...")]` generates.
@@ -135,9 +157,35 @@ inventory::collect!(Registration);
 /// `use my_methods as _;`) or list its methods by hand with [`Methods::with`].
 #[derive(Clone, Default)]
 pub struct Methods {
-    by_name: HashMap<Cow<'static, str>, Entry>,
-    /// Definitions that reused a name already in the set, reported at start-up.
-    pub(crate) duplicates: Vec<(Cow<'static, str>, MethodDef, MethodDef)>,
+    by_name: HashMap<Cow<'static, str>, Entry, BuildHasherDefault<NameHasher>>,
+    /// Methods that reused a name already in the set, reported at start-up unless a filter
+    /// removes them (or the method they collide with, in which case they take the name).
+    duplicates: Vec<(Cow<'static, str>, Entry)>,
+}
+
+/// FNV-1a, for looking up method names: the lookup is on every call, and names are short.
+/// SipHash's protection against collision attacks is not needed here: the table's keys are the
+/// server's own method names, fixed at start-up; a client only chooses what to look up, which
+/// cannot make the table's chains longer.
+#[derive(Clone, Copy)]
+pub(crate) struct NameHasher(u64);
+
+impl Default for NameHasher {
+    fn default() -> Self {
+        NameHasher(0xcbf2_9ce4_8422_2325)
+    }
+}
+
+impl Hasher for NameHasher {
+    fn write(&mut self, bytes: &[u8]) {
+        for byte in bytes {
+            self.0 = (self.0 ^ u64::from(*byte)).wrapping_mul(0x0000_0100_0000_01b3);
+        }
+    }
+
+    fn finish(&self) -> u64 {
+        self.0
+    }
 }
 
 /// A method in a set: its definition and the middleware that runs around it.
@@ -180,11 +228,22 @@ impl Methods {
     }
 
     fn insert_entry(&mut self, name: Cow<'static, str>, entry: Entry) {
-        if let Some(existing) = self.by_name.get(&name) {
-            self.duplicates.push((name, existing.def, entry.def));
-        } else {
-            self.by_name.insert(name, entry);
+        match self.by_name.entry(name) {
+            std::collections::hash_map::Entry::Occupied(existing) => {
+                self.duplicates.push((existing.key().clone(), entry));
+            }
+            std::collections::hash_map::Entry::Vacant(slot) => {
+                slot.insert(entry);
+            }
         }
+    }
+
+    /// The first name used twice: the name, where the method holding it is defined, and where
+    /// the other one is.
+    pub(crate) fn first_duplicate(&self) -> Option<(&str, crate::Location, crate::Location)> {
+        let (name, entry) = self.duplicates.first()?;
+        let first = self.by_name.get(name).map_or(entry.def, |held| held.def);
+        Some((name, first.location(), entry.def.location()))
     }
 
     /// Only the methods of `group` (`#[method(group = "...")]`).
@@ -198,30 +257,32 @@ impl Methods {
     }
 
     /// Only the methods for which `keep(name, method)` is true.
+    ///
+    /// Two methods with one name are a start-up error only while both are in the set: keeping
+    /// one of them (by group, say) resolves the clash.
     pub fn filter(mut self, keep: impl Fn(&str, &MethodDef) -> bool) -> Self {
         self.by_name.retain(|name, entry| keep(name, &entry.def));
+        for (name, entry) in std::mem::take(&mut self.duplicates) {
+            if keep(&name, &entry.def) {
+                self.insert_entry(name, entry);
+            }
+        }
         self
     }
 
     /// The same methods, each called by `prefix` followed by its name: `prefixed("admin.")`
     /// serves `shutdown` as `admin.shutdown`.
     pub fn prefixed(self, prefix: &str) -> Self {
-        let mut renamed = Methods {
-            by_name: HashMap::new(),
-            duplicates: self.duplicates,
-        };
-        for (name, entry) in self.by_name {
-            renamed
-                .by_name
-                .insert(Cow::Owned(format!("{prefix}{name}")), entry);
+        let mut renamed = Methods::new();
+        for (name, entry) in self.by_name.into_iter().chain(self.duplicates) {
+            renamed.insert_entry(Cow::Owned(format!("{prefix}{name}")), entry);
         }
         renamed
     }
 
     /// Both sets together; a name in both is reported as a duplicate at start-up.
     pub fn merge(mut self, other: Methods) -> Self {
-        self.duplicates.extend(other.duplicates);
-        for (name, entry) in other.by_name {
+        for (name, entry) in other.by_name.into_iter().chain(other.duplicates) {
             self.insert_entry(name, entry);
         }
         self
@@ -231,7 +292,8 @@ impl Methods {
     /// added to the set before, and after the dispatcher's own).
     pub fn layer(mut self, middleware: impl Middleware) -> Self {
         let middleware: Arc<dyn Middleware> = Arc::new(middleware);
-        for entry in self.by_name.values_mut() {
+        let duplicates = self.duplicates.iter_mut().map(|(_, entry)| entry);
+        for entry in self.by_name.values_mut().chain(duplicates) {
             entry.middleware.push(Arc::clone(&middleware));
         }
         self

@@ -4,6 +4,7 @@ use std::convert::Infallible;
 use std::future::Future;
 use std::io;
 use std::net::SocketAddr;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -141,7 +142,10 @@ impl Server {
             // Small responses go out at once rather than waiting for Nagle's algorithm.
             let _ = stream.set_nodelay(true);
             let rpc = rpc.clone();
+            let requested = Arc::new(AtomicBool::new(false));
+            let requested_by_client = Arc::clone(&requested);
             let service = hyper::service::service_fn(move |request| {
+                requested_by_client.store(true, Ordering::Relaxed);
                 let rpc = rpc.clone();
                 async move { Ok::<_, Infallible>(rpc.handle(request, Some(peer)).await) }
             });
@@ -149,8 +153,25 @@ impl Server {
                 .serve_connection(TokioIo::new(stream), service)
                 .into_owned();
             let connection = graceful.watch(connection);
+            let first_request_timeout = self.config.header_read_timeout;
             tokio::spawn(async move {
-                if let Err(error) = connection.await {
+                tokio::pin!(connection);
+                // hyper's header timeout starts only once the HTTP version is known, so a client
+                // that sends nothing (or half of the HTTP/2 preface) would hold its slot forever:
+                // such a connection is dropped when no request has begun within the timeout.
+                let result = tokio::select! {
+                    result = &mut connection => Some(result),
+                    () = tokio::time::sleep(first_request_timeout) => None,
+                };
+                let result = match result {
+                    Some(result) => result,
+                    None if !requested.load(Ordering::Relaxed) => {
+                        tracing::debug!(%peer, "closing a connection that sent no request in time");
+                        Ok(())
+                    }
+                    None => connection.await,
+                };
+                if let Err(error) = result {
                     tracing::debug!(%peer, %error, "connection ended with an error");
                 }
                 drop(slot);
@@ -175,6 +196,12 @@ impl ServerBuilder {
         self
     }
 
+    /// Runs `middleware` around every call. See [`DispatcherBuilder::middleware`].
+    pub fn middleware(mut self, middleware: impl crate::middleware::Middleware) -> Self {
+        self.dispatcher = self.dispatcher.middleware(middleware);
+        self
+    }
+
     /// The largest request body accepted, in bytes; larger bodies get 413 Payload Too Large.
     /// Default: [`DEFAULT_MAX_BODY_SIZE`].
     pub fn max_body_size(mut self, bytes: usize) -> Self {
@@ -186,6 +213,12 @@ impl ServerBuilder {
     /// queue until a connection closes. Default: [`DEFAULT_MAX_CONNECTIONS`].
     pub fn max_connections(mut self, connections: usize) -> Self {
         self.config.max_connections = connections.max(1);
+        self
+    }
+
+    /// Serves the OpenRPC document as `rpc.discover`; see [`DispatcherBuilder::openrpc`].
+    pub fn openrpc(mut self, info: crate::openrpc::Info) -> Self {
+        self.dispatcher = self.dispatcher.openrpc(info);
         self
     }
 
@@ -213,7 +246,8 @@ impl ServerBuilder {
         self
     }
 
-    /// How long a client may take to send a request's headers before the connection is closed.
+    /// How long a client may take to send a request's headers before the connection is closed;
+    /// a new connection that has not begun a request by then is closed too.
     /// Default: [`DEFAULT_HEADER_READ_TIMEOUT`].
     pub fn header_read_timeout(mut self, timeout: Duration) -> Self {
         self.config.header_read_timeout = timeout;

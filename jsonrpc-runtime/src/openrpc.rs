@@ -1,0 +1,445 @@
+//! Introspection: an OpenRPC 1.3 document built from what `#[method]` records about each method
+//! (name, doc comment, params, JSON Schemas), served as `rpc.discover` or written to a file.
+
+use std::marker::PhantomData;
+
+use schemars::generate::SchemaSettings;
+use schemars::{JsonSchema, Schema, SchemaGenerator};
+use serde::de::DeserializeOwned;
+use serde_json::{json, Map, Value};
+
+use crate::Methods;
+
+/// The OpenRPC version the documents follow.
+pub const OPENRPC_VERSION: &str = "1.3.2";
+
+/// The `info` object of an OpenRPC document: what the API is called and its version.
+#[derive(Debug, Clone)]
+pub struct Info {
+    /// The API's title.
+    pub title: String,
+    /// The API's version (not the OpenRPC version).
+    pub version: String,
+    /// A longer description, if any.
+    pub description: Option<String>,
+}
+
+impl Info {
+    /// An `info` object with a title and a version.
+    pub fn new(title: impl Into<String>, version: impl Into<String>) -> Self {
+        Info {
+            title: title.into(),
+            version: version.into(),
+            description: None,
+        }
+    }
+
+    /// Adds a description.
+    pub fn description(mut self, description: impl Into<String>) -> Self {
+        self.description = Some(description.into());
+        self
+    }
+}
+
+/// What `#[method]` records about a method for its OpenRPC description. Built on demand by a
+/// function the macro generates, so it costs nothing unless a document is made.
+#[derive(Debug, Clone, Default)]
+pub struct MethodDoc {
+    /// The doc comment, as written.
+    pub docs: &'static str,
+    /// The params, in positional order.
+    pub params: Vec<ParamDoc>,
+    /// Whether the method takes the whole params value as one `Params<T>`.
+    pub whole_params: Option<ParamDoc>,
+    /// The result's schema, when its type implements `JsonSchema`.
+    pub result: Option<Schema>,
+    /// The application error codes the method declares, with their messages.
+    pub errors: Vec<(i32, &'static str)>,
+}
+
+/// One param of a method.
+#[derive(Debug, Clone)]
+pub struct ParamDoc {
+    /// The param's name.
+    pub name: &'static str,
+    /// Whether it must be given.
+    pub required: bool,
+    /// Its schema, when its type implements `JsonSchema`.
+    pub schema: Option<Schema>,
+}
+
+impl ParamDoc {
+    /// Describes a param (used by generated code).
+    pub fn new(name: &'static str, required: bool, schema: Option<Schema>) -> ParamDoc {
+        ParamDoc {
+            name,
+            required,
+            schema,
+        }
+    }
+}
+
+/// Not public API: whether a param of the probed type may be left out. A param is required
+/// exactly when leaving it out is an error, which is what the dispatcher does with it. Chosen by
+/// autoref specialisation, so that a type that cannot be decoded at all is reported once, by the
+/// entry point, and not again here.
+#[doc(hidden)]
+pub trait DecodesAbsence {
+    /// Whether absence decodes.
+    fn __jsonrpc_may_be_absent(&self) -> bool;
+}
+
+impl<T: DeserializeOwned> DecodesAbsence for SchemaProbe<T> {
+    fn __jsonrpc_may_be_absent(&self) -> bool {
+        crate::params::may_be_absent::<T>()
+    }
+}
+
+/// See [`DecodesAbsence`].
+#[doc(hidden)]
+pub trait CannotDecode {
+    /// Whether absence decodes: never, for a type that does not decode.
+    fn __jsonrpc_may_be_absent(&self) -> bool {
+        false
+    }
+}
+
+impl<T: ?Sized> CannotDecode for &SchemaProbe<T> {}
+
+/// Not public API: picks a type's schema function when it implements `JsonSchema`, and a
+/// function returning `None` otherwise ("autoref specialisation", as for results).
+#[doc(hidden)]
+pub struct SchemaProbe<T: ?Sized>(PhantomData<T>);
+
+impl<T: ?Sized> SchemaProbe<T> {
+    /// A probe for `T`.
+    pub fn new() -> Self {
+        SchemaProbe(PhantomData)
+    }
+}
+
+impl<T: ?Sized> Default for SchemaProbe<T> {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+/// A function that generates a schema, or does not.
+#[doc(hidden)]
+pub type SchemaFn = fn(&mut SchemaGenerator) -> Option<Schema>;
+
+/// Chosen when `T: JsonSchema`.
+#[doc(hidden)]
+pub trait HasSchema {
+    /// The schema function.
+    fn __jsonrpc_schema(&self) -> SchemaFn;
+}
+
+impl<T: JsonSchema + ?Sized> HasSchema for SchemaProbe<T> {
+    fn __jsonrpc_schema(&self) -> SchemaFn {
+        |generator| Some(generator.subschema_for::<T>())
+    }
+}
+
+/// Chosen for every other type.
+#[doc(hidden)]
+pub trait NoSchema {
+    /// The schema function.
+    fn __jsonrpc_schema(&self) -> SchemaFn;
+}
+
+impl<T: ?Sized> NoSchema for &SchemaProbe<T> {
+    fn __jsonrpc_schema(&self) -> SchemaFn {
+        |_| None
+    }
+}
+
+/// Not public API: for a `Result<T, E>` return type, the probe of `T`; for any other, of the
+/// type itself.
+#[doc(hidden)]
+pub trait ResultProbe {
+    /// The probe of the success value.
+    type Value: ?Sized;
+    /// The probe.
+    fn __jsonrpc_value_probe(&self) -> SchemaProbe<Self::Value> {
+        SchemaProbe::new()
+    }
+}
+
+impl<T, E> ResultProbe for crate::handler::Kind<Result<T, E>> {
+    type Value = T;
+}
+
+/// See [`ResultProbe`].
+#[doc(hidden)]
+pub trait ValueProbe {
+    /// The probe of the value.
+    type Value: ?Sized;
+    /// The probe.
+    fn __jsonrpc_value_probe(&self) -> SchemaProbe<Self::Value> {
+        SchemaProbe::new()
+    }
+}
+
+impl<T> ValueProbe for &crate::handler::Kind<T> {
+    type Value = T;
+}
+
+/// A generator whose shared definitions land in `components.schemas`.
+pub(crate) fn generator() -> SchemaGenerator {
+    let mut settings = SchemaSettings::draft07();
+    settings.definitions_path = "/components/schemas".into();
+    settings.meta_schema = None;
+    SchemaGenerator::new(settings)
+}
+
+/// Builds the OpenRPC document of `methods`.
+///
+/// The document always lists `rpc.discover`, the method a dispatcher built with
+/// [`DispatcherBuilder::openrpc`](crate::DispatcherBuilder::openrpc) serves it as.
+pub fn document(info: &Info, methods: &Methods) -> Value {
+    let mut generator = generator();
+    let mut entries: Vec<_> = methods
+        .iter()
+        // A dispatcher's own method set holds `rpc.discover` already: describe it once.
+        .filter(|(name, _)| *name != DISCOVER.name())
+        .collect();
+    entries.sort_by_key(|(name, _)| *name);
+    let docs: Vec<_> = entries
+        .into_iter()
+        .map(|(name, def)| (name, def.doc(&mut generator)))
+        .collect();
+    // The generator's transforms (draft-07 `items` for tuples, no `$ref` siblings) apply to the
+    // shared definitions here, and to the schemas inlined in the methods in `describe`.
+    let schemas = generator.take_definitions(true);
+    let mut described = Vec::with_capacity(docs.len() + 1);
+    for (name, mut doc) in docs {
+        for schema in doc
+            .params
+            .iter_mut()
+            .chain(doc.whole_params.as_mut())
+            .filter_map(|param| param.schema.as_mut())
+            .chain(doc.result.as_mut())
+        {
+            for transform in generator.transforms_mut() {
+                transform.transform(schema);
+            }
+        }
+        described.push(describe(name, doc, &schemas));
+    }
+    described.push(describe_discover());
+    let mut info_object = json!({ "title": info.title, "version": info.version });
+    if let Some(description) = &info.description {
+        info_object["description"] = json!(description);
+    }
+    json!({
+        "openrpc": OPENRPC_VERSION,
+        "info": info_object,
+        "methods": described,
+        "components": { "schemas": schemas },
+    })
+}
+
+/// The method object of one method.
+fn describe(name: &str, doc: MethodDoc, schemas: &Map<String, Value>) -> Value {
+    let mut method = Map::new();
+    method.insert("name".into(), json!(name));
+    let (summary, description) = split_docs(doc.docs);
+    if let Some(summary) = summary {
+        method.insert("summary".into(), json!(summary));
+    }
+    if let Some(description) = description {
+        method.insert("description".into(), json!(description));
+    }
+    let (params, structure) = match &doc.whole_params {
+        Some(whole) => whole_params(whole, schemas),
+        None => {
+            // OpenRPC puts every optional param after the required ones. An `Option` param
+            // before a required one must be given when params are by position (as `null` when
+            // it has no value), so it is described as required.
+            let last_required = doc.params.iter().rposition(|param| param.required);
+            let params = doc
+                .params
+                .iter()
+                .enumerate()
+                .map(|(index, param)| {
+                    let required = param.required || last_required.is_some_and(|last| index < last);
+                    content_descriptor(param.name, required, param.schema.as_ref())
+                })
+                .collect();
+            (params, "either")
+        }
+    };
+    method.insert("params".into(), Value::Array(params));
+    method.insert("paramStructure".into(), json!(structure));
+    method.insert(
+        "result".into(),
+        json!({ "name": "result", "schema": schema_or_any(doc.result.as_ref()) }),
+    );
+    if !doc.errors.is_empty() {
+        let errors: Vec<_> = doc
+            .errors
+            .iter()
+            .map(|(code, message)| json!({ "code": code, "message": message }))
+            .collect();
+        method.insert("errors".into(), Value::Array(errors));
+    }
+    Value::Object(method)
+}
+
+/// A `Params<T>` method, described from `T`'s schema (looked up in `schemas` when it is a
+/// `$ref`): a struct's fields are by-name params; a tuple's elements are by-position params; a
+/// list is by position with no fixed params to list (OpenRPC has no variadic params); a map is
+/// by name, likewise. Without a schema nothing is known, and `T` decides what it accepts.
+fn whole_params(whole: &ParamDoc, schemas: &Map<String, Value>) -> (Vec<Value>, &'static str) {
+    let Some(schema) = whole
+        .schema
+        .as_ref()
+        .map(|s| resolve(s.as_value(), schemas))
+    else {
+        return (Vec::new(), "either");
+    };
+    if let Some(properties) = schema.get("properties").and_then(Value::as_object) {
+        let required: Vec<&str> = schema
+            .get("required")
+            .and_then(Value::as_array)
+            .map(|names| names.iter().filter_map(Value::as_str).collect())
+            .unwrap_or_default();
+        let mut params: Vec<Value> = properties
+            .iter()
+            .map(|(name, schema)| {
+                json!({ "name": name, "required": required.contains(&name.as_str()), "schema": schema })
+            })
+            .collect();
+        // Required params first, as OpenRPC asks; by name, the order means nothing else.
+        params.sort_by_key(|param| param["required"] != true);
+        return (params, "by-name");
+    }
+    match schema.get("type").and_then(Value::as_str) {
+        Some("array") => {
+            let elements = schema.get("items").and_then(Value::as_array);
+            let min_items = schema.get("minItems").and_then(Value::as_u64).unwrap_or(0);
+            let params = elements
+                .into_iter()
+                .flatten()
+                .zip(0u64..)
+                .map(|(schema, index)| {
+                    json!({
+                        "name": format!("{}.{index}", whole.name),
+                        "required": index < min_items,
+                        "schema": schema,
+                    })
+                })
+                .collect();
+            (params, "by-position")
+        }
+        Some("object") => (Vec::new(), "by-name"),
+        _ => (Vec::new(), "either"),
+    }
+}
+
+/// The definition a `{"$ref": "#/components/schemas/Name"}` schema points to, or the schema.
+fn resolve<'a>(schema: &'a Value, schemas: &'a Map<String, Value>) -> &'a Value {
+    schema
+        .get("$ref")
+        .and_then(Value::as_str)
+        .and_then(|reference| reference.strip_prefix("#/components/schemas/"))
+        .and_then(|name| schemas.get(&name.replace("~1", "/").replace("~0", "~")))
+        .unwrap_or(schema)
+}
+
+fn content_descriptor(name: &str, required: bool, schema: Option<&Schema>) -> Value {
+    json!({ "name": name, "required": required, "schema": schema_or_any(schema) })
+}
+
+/// A type without a schema accepts anything as far as the document can tell.
+fn schema_or_any(schema: Option<&Schema>) -> Value {
+    schema.map_or_else(|| json!({}), |s| s.as_value().clone())
+}
+
+/// The built-in `rpc.discover` method's own description.
+fn describe_discover() -> Value {
+    json!({
+        "name": "rpc.discover",
+        "summary": "Returns the OpenRPC document of this server.",
+        "params": [],
+        "paramStructure": "either",
+        "result": { "name": "OpenRPC document", "schema": { "type": "object" } },
+    })
+}
+
+/// The first paragraph of a doc comment is the summary, the rest the description. `///` lines
+/// start with a space, which is not part of the text: lines lose the indent they share.
+fn split_docs(docs: &str) -> (Option<String>, Option<String>) {
+    let docs = docs.trim();
+    if docs.is_empty() {
+        return (None, None);
+    }
+    let (summary, rest) = docs.split_once("\n\n").unwrap_or((docs, ""));
+    let summary = summary.lines().map(str::trim).collect::<Vec<_>>().join(" ");
+    let rest = rest.trim_matches('\n').trim_end();
+    let indent = rest
+        .lines()
+        .filter(|line| !line.trim().is_empty())
+        .map(|line| line.len() - line.trim_start().len())
+        .min()
+        .unwrap_or(0);
+    let rest = rest
+        .lines()
+        .map(|line| line.get(indent..).unwrap_or("").trim_end())
+        .collect::<Vec<_>>()
+        .join("\n");
+    (Some(summary), (!rest.is_empty()).then_some(rest))
+}
+
+/// The document a dispatcher serves as `rpc.discover`, kept as state.
+pub(crate) struct DiscoverDocument(Box<serde_json::value::RawValue>);
+
+impl DiscoverDocument {
+    pub(crate) fn new(document: &Value) -> Self {
+        let text = document.to_string();
+        DiscoverDocument(
+            serde_json::value::RawValue::from_string(text).expect("a serialized Value is JSON"),
+        )
+    }
+}
+
+/// The built-in `rpc.discover` method.
+pub(crate) const DISCOVER: crate::MethodDef =
+    crate::MethodDef::__new("rpc.discover", discover, &[], file!(), line!());
+
+fn discover(call: crate::handler::Call<'_>) -> crate::handler::Outcome<'_> {
+    use crate::handler::{Outcome, SuccessHead};
+    let no_params = crate::params::ParamsReader::new(call.params).and_then(|p| p.finish());
+    Outcome::Ready(
+        no_params.and_then(|()| match call.states.get::<DiscoverDocument>() {
+            Some(document) => SuccessHead::new(&*document.0),
+            None => Err(crate::Error::internal_error()),
+        }),
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::split_docs;
+
+    #[test]
+    fn the_first_paragraph_is_the_summary() {
+        assert_eq!(split_docs(""), (None, None));
+        assert_eq!(split_docs(" Adds.\n"), (Some("Adds.".into()), None));
+        assert_eq!(
+            split_docs(" Adds two\n numbers.\n\n Overflow wraps.\n"),
+            (
+                Some("Adds two numbers.".into()),
+                Some("Overflow wraps.".into())
+            )
+        );
+        assert_eq!(
+            split_docs(" Adds.\n\n Overflow wraps:\n\n ```\n if a {\n     b\n }\n ```\n"),
+            (
+                Some("Adds.".into()),
+                Some("Overflow wraps:\n\n```\nif a {\n    b\n}\n```".into())
+            )
+        );
+    }
+}
