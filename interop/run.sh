@@ -11,145 +11,18 @@
 # INTEROP_WAIT_SECONDS (default 30: how long the server may take to answer).
 set -euo pipefail
 
-repo="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
-cd "$repo"
-venv="${INTEROP_VENV:-$repo/target/interop-venv}"
-python="${PYTHON:-python3}"
-requirements="$repo/interop/requirements.txt"
-wait_seconds="${INTEROP_WAIT_SECONDS:-30}"
-
 say() { printf 'interop: %s\n' "$*" >&2; }
 die() { say "error: $*"; exit 1; }
+source "$(dirname "${BASH_SOURCE[0]}")/common.sh"
 
-# Exit 0 when the venv's python runs and has every pinned package at its pinned version.
-venv_has_pins() {
-    [[ -x "$venv/bin/python" ]] || return 1
-    "$venv/bin/python" - "$requirements" <<'EOF' 2>/dev/null
-import re, sys
-from importlib.metadata import distributions
+ensure_venv
 
-def norm(name):
-    return re.sub(r"[-_.]+", "-", name).lower()
-
-have = {norm(d.metadata["Name"]): d.version for d in distributions()}
-for line in open(sys.argv[1]):
-    line = line.split("#", 1)[0].strip()
-    if not line:
-        continue
-    name, _, version = line.partition("==")
-    if have.get(norm(name.split("[")[0].strip())) != version.strip():
-        sys.exit(1)
-EOF
-}
-
-# --- Python side ------------------------------------------------------------------------
-if venv_has_pins; then
-    say "reusing the venv at $venv"
-else
-    if [[ ! -x "$venv/bin/python" ]]; then
-        say "creating a venv at $venv"
-        command -v "$python" >/dev/null || die "$python not found (set PYTHON)"
-        "$python" -m venv "$venv" \
-            || die "'$python -m venv' failed (on Debian: apt-get install python3-venv)"
-    fi
-    say "installing interop/requirements.txt"
-    "$venv/bin/python" -m pip install -q --disable-pip-version-check -r "$requirements"
-    venv_has_pins || die "the venv at $venv still lacks a pinned package after pip install"
-fi
-py="$venv/bin/python"
 
 # --- Rust side --------------------------------------------------------------------------
 say "building examples/ping_server"
-# Ask cargo where the binary is rather than guessing target/ (CARGO_TARGET_DIR and the like).
-server_bin="$(
-    cargo build --example ping_server --message-format=json-render-diagnostics \
-        | "$py" -c '
-import json, sys
-exe = ""
-for line in sys.stdin:
-    try:
-        msg = json.loads(line)
-    except ValueError:
-        continue
-    if msg.get("reason") == "compiler-artifact" and msg["target"]["name"] == "ping_server":
-        exe = msg.get("executable") or exe
-print(exe)
-'
-)" || die "cargo build --example ping_server failed"
-[[ -n "$server_bin" && -x "$server_bin" ]] || die "cargo did not report the ping_server binary"
-
-tmp="$(mktemp -d)"
-server_pid=""
-cleanup() {
-    if [[ -n "$server_pid" ]]; then
-        kill "$server_pid" 2>/dev/null || true
-        wait "$server_pid" 2>/dev/null || true
-    fi
-    rm -rf "$tmp"
-}
-trap cleanup EXIT
-trap 'exit 130' INT
-trap 'exit 143' TERM
-
-# Waits until the server at $1 answers ping with pong, while process $2 lives.
-# Exit status: 0 answered, 1 process died, 2 timed out.
-wait_for_server() {
-    "$py" - "$1" "$2" "$wait_seconds" <<'EOF'
-import json, os, sys, time, urllib.request
-
-url, pid, limit = sys.argv[1], int(sys.argv[2]), float(sys.argv[3])
-body = json.dumps({"jsonrpc": "2.0", "method": "ping", "id": 0}).encode()
-deadline = time.monotonic() + limit
-while True:
-    try:
-        os.kill(pid, 0)
-    except OSError:
-        sys.exit(1)
-    try:
-        req = urllib.request.Request(
-            url, data=body, headers={"Content-Type": "application/json"}
-        )
-        with urllib.request.urlopen(req, timeout=2) as response:
-            if json.loads(response.read()).get("result") == "pong":
-                sys.exit(0)
-    except (OSError, ValueError):
-        pass
-    if time.monotonic() > deadline:
-        sys.exit(2)
-    time.sleep(0.1)
-EOF
-}
-
-# Another process may take the free port between picking and binding it: then try another.
-url=""
-for attempt in 1 2 3; do
-    port="$("$py" -c 'import socket
-s = socket.socket()
-s.bind(("127.0.0.1", 0))
-print(s.getsockname()[1])
-s.close()')"
-    log="$tmp/server-$attempt.log"
-    say "starting $server_bin 127.0.0.1:$port"
-    "$server_bin" "127.0.0.1:$port" >"$log" 2>&1 &
-    server_pid=$!
-    status=0
-    wait_for_server "http://127.0.0.1:$port/" "$server_pid" || status=$?
-    if [[ $status -eq 0 ]]; then
-        url="http://127.0.0.1:$port/"
-        break
-    fi
-    if [[ $status -eq 2 ]]; then
-        say "error: the server did not answer ping within ${wait_seconds}s; its output:"
-        cat "$log" >&2
-        exit 1
-    fi
-    wait "$server_pid" 2>/dev/null || true
-    server_pid=""
-    say "the server exited before answering (attempt $attempt); its output:"
-    cat "$log" >&2
-done
-[[ -n "$url" ]] || die "the server could not be started"
-say "server answers at $url"
+server_bin="$(example_binary ping_server)"
+serve_ping() { exec "$server_bin" "127.0.0.1:$1"; }
+start_server serve_ping
 
 # --- the tests --------------------------------------------------------------------------
 status=0
