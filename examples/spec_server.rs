@@ -12,8 +12,6 @@ use std::time::Duration;
 
 use jsonrpc_runtime::openrpc::Info;
 use jsonrpc_runtime::{method, Error, Params, Server, State};
-use schemars::JsonSchema;
-use serde::Deserialize;
 use serde_json::{json, Value};
 
 /// Answers "pong".
@@ -92,32 +90,9 @@ fn fail() {
 
 /// Sleeps `ms` milliseconds without blocking the server, then returns `ms`.
 #[method]
-async fn sleep(ms: Millis) -> u64 {
-    tokio::time::sleep(Duration::from_millis(ms.0)).await;
-    ms.0
-}
-
-/// A sleep's length in milliseconds, at most one second: the OpenRPC document states the bound
-/// (so a client or a test generator knows it) and a longer sleep is invalid params.
-#[derive(Clone, Copy, Deserialize, JsonSchema)]
-#[serde(try_from = "u64")]
-// The schema is the field's, with its bound; `try_from` is for decoding only.
-#[schemars(!try_from, transparent)]
-struct Millis(#[schemars(range(max = Millis::MAX))] u64);
-
-impl Millis {
-    const MAX: u64 = 1_000;
-}
-
-impl TryFrom<u64> for Millis {
-    type Error = String;
-
-    fn try_from(ms: u64) -> Result<Self, String> {
-        if ms > Millis::MAX {
-            return Err(format!("at most {} ms, not {ms}", Millis::MAX));
-        }
-        Ok(Millis(ms))
-    }
+async fn sleep(ms: u64) -> u64 {
+    tokio::time::sleep(Duration::from_millis(ms)).await;
+    ms
 }
 
 /// The shared counter behind `count`.

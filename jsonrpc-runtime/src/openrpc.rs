@@ -353,8 +353,13 @@ fn content_descriptor(name: &str, required: bool, schema: Option<&Schema>) -> Va
 }
 
 /// A type without a schema accepts anything as far as the document can tell.
+/// Any value is written `{}` rather than the equivalent `true`, which some OpenRPC tools cannot
+/// read as a content descriptor's schema.
 fn schema_or_any(schema: Option<&Schema>) -> Value {
-    schema.map_or_else(|| json!({}), |s| s.as_value().clone())
+    match schema.map(Schema::as_value) {
+        None | Some(Value::Bool(true)) => json!({}),
+        Some(schema) => schema.clone(),
+    }
 }
 
 /// The built-in `rpc.discover` method's own description.
