@@ -25,6 +25,11 @@
 
 #![warn(missing_docs)]
 
+// The README's examples are compiled as doctests, so they cannot drift from the API.
+#[cfg(doctest)]
+#[doc = include_str!("../../README.md")]
+mod readme {}
+
 #[cfg(feature = "client")]
 pub mod client;
 mod context;
