@@ -1,18 +1,21 @@
 //! The transport-agnostic dispatcher: request bytes in, response bytes out.
 
+use std::future::Future;
+use std::pin::Pin;
 use std::sync::Arc;
+use std::task::{Context, Poll};
 
-use futures_util::stream::FuturesOrdered;
-use futures_util::StreamExt;
+use futures_util::stream::FuturesUnordered;
+use futures_util::{FutureExt, StreamExt};
 use serde_json::value::RawValue;
 
 use crate::context::{CallContext, RequestParts};
 use crate::handler::{Call, SuccessHead};
-use crate::invoke::invoke;
+use crate::invoke::{invoke, Invocation, Running};
 use crate::limits::{self, Limits};
 use crate::middleware::Middleware;
 use crate::openrpc::{self, Info};
-use crate::request::{self, Entry, Message, Request};
+use crate::request::{self, Entry, Message};
 use crate::response;
 use crate::state::States;
 use crate::{Error, Methods, StartupError};
@@ -69,15 +72,28 @@ impl Dispatcher {
         transport: Option<&RequestParts>,
     ) -> Option<Vec<u8>> {
         let limits = &self.inner.limits;
-        if limits::nests_deeper_than(body, limits.max_depth) {
-            return Some(response::too_deep(limits.max_depth));
-        }
-        let message = match request::parse(body) {
-            Ok(message) => message,
-            Err(error) => return Some(response::parse_error(&error)),
+        // The common bodies in one pass; anything else (and every error) the full way.
+        let common = std::str::from_utf8(body)
+            .ok()
+            .and_then(|text| request::read_common(text, limits.max_depth));
+        let message = match common {
+            Some(message) => message,
+            None => {
+                if limits::nests_deeper_than(body, limits.max_depth) {
+                    return Some(response::too_deep(limits.max_depth));
+                }
+                match request::parse(body) {
+                    Ok(message) => message,
+                    Err(error) => return Some(response::parse_error(&error)),
+                }
+            }
         };
-        let response = match message {
-            Message::Single(entry) => self.answer(entry, transport).await.map(Answer::into_single),
+        let response = match &message {
+            Message::Single(entry) => match self.start(entry, transport) {
+                Started::Done(answer) => answer,
+                Started::Running(call) => call.await,
+            }
+            .map(Answer::into_single),
             Message::Batch(entries) if entries.is_empty() => Some(response::error(
                 &Error::invalid_request().with_data("a batch must not be empty"),
                 None,
@@ -93,23 +109,8 @@ impl Dispatcher {
                     None,
                 ))
             }
-            Message::Batch(entries) => {
-                // Calls run concurrently, at most `max_concurrent_calls` at a time; answers
-                // keep the order of the requests.
-                let mut pending = entries.into_iter();
-                let mut running = FuturesOrdered::new();
-                let mut answers = Vec::with_capacity(pending.len());
-                for entry in pending.by_ref().take(limits.max_concurrent_calls) {
-                    running.push_back(self.answer(entry, transport));
-                }
-                while let Some(answer) = running.next().await {
-                    answers.push(answer);
-                    if let Some(entry) = pending.next() {
-                        running.push_back(self.answer(entry, transport));
-                    }
-                }
-                response::batch(answers.into_iter().flatten())
-            }
+            // Boxed: the batch's state would make every single call's future larger.
+            Message::Batch(entries) => Box::pin(self.batch(entries, transport)).await,
         };
         match response {
             Some(bytes) if bytes.len() > limits.max_response_size => {
@@ -119,58 +120,140 @@ impl Dispatcher {
         }
     }
 
+    /// Runs the calls of a batch concurrently and answers them in the order of the requests.
+    ///
+    /// Calls start in order. Call `i` starts once the answers before `i - max_concurrent_calls`
+    /// are all in, so at most `max_concurrent_calls` run at a time. A call that completes as it
+    /// starts (most do) is answered on the spot; only the others wait in a set of running calls.
+    async fn batch<'a>(
+        &'a self,
+        entries: &'a [Entry<'a>],
+        transport: Option<&'a RequestParts>,
+    ) -> Option<Vec<u8>> {
+        let limit = self.inner.limits.max_concurrent_calls;
+        let mut answers: Vec<Option<Answer<'a>>> = Vec::with_capacity(entries.len());
+        // Which answers are still to come, by index, and how many leading answers are all in.
+        let mut waiting = Vec::new();
+        let mut settled = 0;
+        let mut running = FuturesUnordered::new();
+        for entry in entries {
+            while answers.len() - settled >= limit {
+                if let Some((index, answer)) = running.next().await {
+                    answers[index] = answer;
+                    waiting.retain(|&i| i != index);
+                }
+                settled = waiting.first().copied().unwrap_or(answers.len());
+            }
+            match self.start(entry, transport) {
+                Started::Done(answer) => answers.push(answer),
+                Started::Running(mut call) => {
+                    let polled =
+                        std::future::poll_fn(|cx| Poll::Ready(Pin::new(&mut call).poll(cx)));
+                    match polled.await {
+                        Poll::Ready(answer) => answers.push(answer),
+                        Poll::Pending => {
+                            let index = answers.len();
+                            running.push(call.map(move |answer| (index, answer)));
+                            waiting.push(index);
+                            answers.push(None);
+                        }
+                    }
+                }
+            }
+            if waiting.is_empty() {
+                settled = answers.len();
+            }
+        }
+        while let Some((index, answer)) = running.next().await {
+            answers[index] = answer;
+        }
+        response::batch(answers)
+    }
+
     /// The methods this dispatcher answers.
     pub fn methods(&self) -> &Methods {
         &self.inner.methods
     }
 
-    /// Runs one request object; `None` for a notification.
-    async fn answer<'a>(
-        &self,
-        entry: Entry<'a>,
-        transport: Option<&RequestParts>,
-    ) -> Option<Answer<'a>> {
+    /// Starts one request object: its answer (`None` for a notification) at once, or the call
+    /// still running.
+    fn start<'a>(
+        &'a self,
+        entry: &'a Entry<'a>,
+        transport: Option<&'a RequestParts>,
+    ) -> Started<'a> {
         let request = match entry {
             Entry::Call(request) => request,
             Entry::Invalid { id, reason } => {
-                let error = Error::invalid_request().with_data(reason);
-                return Some(Answer::Error(response::error(&error, id)));
+                let error = Error::invalid_request().with_data(*reason);
+                return Started::Done(Some(Answer::Error(response::error(&error, *id))));
             }
         };
-        let result = self.run(&request, transport).await;
-        let id = request.id?;
         let max_size = self.inner.limits.max_response_size;
-        Some(match result {
-            // One oversized result fails its own call, not the batch it is in.
-            Ok(head) if head.0.len() + id.get().len() + r#","id":}"#.len() > max_size => {
-                Answer::Error(response::too_large_call(max_size, Some(id)))
-            }
-            Ok(head) => Answer::Success(head, id),
-            Err(error) => Answer::Error(response::error(&error, Some(id))),
-        })
-    }
-
-    /// Calls the method a request names.
-    async fn run(
-        &self,
-        request: &Request<'_>,
-        transport: Option<&RequestParts>,
-    ) -> Result<SuccessHead, Error> {
         let context = CallContext {
             method: &request.method,
             id: request.id,
             request: transport,
         };
-        let Some(entry) = self.inner.methods.entry(&request.method) else {
-            return Err(crate::invoke::unknown_method(&context));
+        let Some(method) = self.inner.methods.entry(&request.method) else {
+            let error = crate::invoke::unknown_method(&context);
+            return Started::Done(answer(Err(error), request.id, max_size));
         };
         let call = Call {
             params: request.params,
             states: &self.inner.states,
             context,
         };
-        invoke(entry, call).await
+        match invoke(method, call) {
+            Invocation::Done(result) => Started::Done(answer(result, request.id, max_size)),
+            Invocation::Running(call) => Started::Running(RunningAnswer {
+                call,
+                id: request.id,
+                max_size,
+            }),
+        }
     }
+}
+
+/// A request object as [`Dispatcher::start`] leaves it.
+enum Started<'a> {
+    /// Answered at once; `None` for a notification.
+    Done(Option<Answer<'a>>),
+    /// Answered when the call completes.
+    Running(RunningAnswer<'a>),
+}
+
+/// A running call, and what its answer needs.
+struct RunningAnswer<'a> {
+    call: Running<'a>,
+    id: Option<&'a RawValue>,
+    max_size: usize,
+}
+
+impl<'a> Future for RunningAnswer<'a> {
+    type Output = Option<Answer<'a>>;
+
+    fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
+        let result = std::task::ready!(Pin::new(&mut self.call).poll(cx));
+        Poll::Ready(answer(result, self.id, self.max_size))
+    }
+}
+
+/// The answer to a call with this result; `None` for a notification.
+fn answer(
+    result: Result<SuccessHead, Error>,
+    id: Option<&RawValue>,
+    max_size: usize,
+) -> Option<Answer<'_>> {
+    let id = id?;
+    Some(match result {
+        // One oversized result fails its own call, not the batch it is in.
+        Ok(head) if head.0.len() + id.get().len() + r#","id":}"#.len() > max_size => {
+            Answer::Error(response::too_large_call(max_size, Some(id)))
+        }
+        Ok(head) => Answer::Success(head, id),
+        Err(error) => Answer::Error(response::error(&error, Some(id))),
+    })
 }
 
 /// The response to one call, before it is placed in a single response or a batch.

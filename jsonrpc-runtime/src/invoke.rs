@@ -1,61 +1,118 @@
 //! Running one call: the middleware chain, the method, panics and the call's tracing span.
 
+use std::future::Future;
 use std::panic::AssertUnwindSafe;
+use std::pin::Pin;
+use std::task::{Context, Poll};
 
 use futures_util::FutureExt;
 use tracing::Instrument;
 
 use crate::context::CallContext;
-use crate::handler::{Call, Outcome, SuccessHead};
+use crate::handler::{BoxFuture, Call, Outcome, SuccessHead};
 use crate::middleware::{CallOutput, MethodCall, Next};
 use crate::registry::Entry;
 use crate::Error;
 
-/// Runs `call` against the method in `entry`, inside a span named `jsonrpc.call` with the
-/// method name and id.
-pub(crate) async fn invoke(entry: &Entry, call: Call<'_>) -> Result<SuccessHead, Error> {
+/// A call as [`invoke`] leaves it: complete, or running.
+pub(crate) enum Invocation<'a> {
+    /// The call completed at once (a plain `fn`, or params that failed to decode).
+    Done(Result<SuccessHead, Error>),
+    /// The call completes when this future does.
+    Running(Running<'a>),
+}
+
+/// Starts `call` against the method in `entry`, inside a span named `jsonrpc.call` with the
+/// method name and id. A method that completes at once costs no future and no box.
+pub(crate) fn invoke<'a>(entry: &'a Entry, call: Call<'a>) -> Invocation<'a> {
+    if !entry.middleware.is_empty() {
+        return Invocation::Running(Running {
+            future: Box::pin(through_middleware(entry, call)),
+            span: None,
+        });
+    }
     let span = call_span(&call.context);
-    let result = if entry.middleware.is_empty() {
-        // The common case: no chain to build, and no box for a method that completes at once.
-        match span.in_scope(|| start(entry, call)) {
-            Outcome::Ready(result) => result,
-            Outcome::Pending(future) => finish(entry, future).instrument(span.clone()).await,
-        }
-    } else {
-        let method_call = MethodCall {
-            context: call.context,
-            params: call.params,
-            group: entry.def.group(),
-        };
-        let method = move || -> crate::handler::BoxFuture<'_, CallOutput> {
-            Box::pin(async move {
-                CallOutput(match start(entry, call) {
-                    Outcome::Ready(result) => result,
-                    Outcome::Pending(future) => finish(entry, future).await,
-                })
-            })
-        };
-        let next = Next {
-            remaining: &entry.middleware,
-            call: method_call,
-            method: &method,
-        };
-        // Middleware may do its work before returning its future (as `authorize` does), so a
-        // panic can come from building the chain as well as from running it.
-        let started = span.in_scope(|| std::panic::catch_unwind(AssertUnwindSafe(|| next.run())));
-        let output = match started {
-            Ok(run) => {
-                AssertUnwindSafe(run)
-                    .catch_unwind()
-                    .instrument(span.clone())
-                    .await
+    match span.in_scope(|| start(entry, call)) {
+        Outcome::Ready(result) => {
+            if let Err(error) = &result {
+                span.in_scope(|| log_error(error));
             }
-            Err(panic) => Err(panic),
-        };
-        match output {
-            Ok(output) => output.0,
-            Err(panic) => span.in_scope(|| Err(panicked(entry.def.name(), panic))),
+            Invocation::Done(result)
         }
+        Outcome::Pending(future) => Invocation::Running(Running {
+            future,
+            span: Some((span, entry.def.name())),
+        }),
+    }
+}
+
+/// A running call. `Unpin`, so it can be polled where it is and moved afterwards.
+pub(crate) struct Running<'a> {
+    future: BoxFuture<'a, Result<SuccessHead, Error>>,
+    /// For a method's own future: the call's span, which each poll enters, and the method's
+    /// name; a panic is caught and an error logged here. `None` for a middleware chain, whose
+    /// future does all that itself.
+    span: Option<(tracing::Span, &'static str)>,
+}
+
+impl Future for Running<'_> {
+    type Output = Result<SuccessHead, Error>;
+
+    fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
+        let this = &mut *self;
+        let Some((span, method)) = &this.span else {
+            return this.future.as_mut().poll(cx);
+        };
+        let _entered = span.enter();
+        let future = &mut this.future;
+        let result = match std::panic::catch_unwind(AssertUnwindSafe(|| future.as_mut().poll(cx))) {
+            Ok(Poll::Pending) => return Poll::Pending,
+            Ok(Poll::Ready(result)) => result,
+            Err(panic) => Err(panicked(method, panic)),
+        };
+        if let Err(error) = &result {
+            log_error(error);
+        }
+        Poll::Ready(result)
+    }
+}
+
+/// Runs a call through its middleware chain and the method.
+async fn through_middleware(entry: &Entry, call: Call<'_>) -> Result<SuccessHead, Error> {
+    let span = call_span(&call.context);
+    let method_call = MethodCall {
+        context: call.context,
+        params: call.params,
+        group: entry.def.group(),
+    };
+    let method = move || -> BoxFuture<'_, CallOutput> {
+        Box::pin(async move {
+            CallOutput(match start(entry, call) {
+                Outcome::Ready(result) => result,
+                Outcome::Pending(future) => finish(entry, future).await,
+            })
+        })
+    };
+    let next = Next {
+        remaining: &entry.middleware,
+        call: method_call,
+        method: &method,
+    };
+    // Middleware may do its work before returning its future (as `authorize` does), so a
+    // panic can come from building the chain as well as from running it.
+    let started = span.in_scope(|| std::panic::catch_unwind(AssertUnwindSafe(|| next.run())));
+    let output = match started {
+        Ok(run) => {
+            AssertUnwindSafe(run)
+                .catch_unwind()
+                .instrument(span.clone())
+                .await
+        }
+        Err(panic) => Err(panic),
+    };
+    let result = match output {
+        Ok(output) => output.0,
+        Err(panic) => span.in_scope(|| Err(panicked(entry.def.name(), panic))),
     };
     if let Err(error) = &result {
         span.in_scope(|| log_error(error));
@@ -94,7 +151,7 @@ fn start<'a>(entry: &Entry, call: Call<'a>) -> Outcome<'a> {
 /// Awaits an `async fn`'s future; a panic while it runs is caught.
 async fn finish(
     entry: &Entry,
-    future: crate::handler::BoxFuture<'_, Result<SuccessHead, Error>>,
+    future: BoxFuture<'_, Result<SuccessHead, Error>>,
 ) -> Result<SuccessHead, Error> {
     match AssertUnwindSafe(future).catch_unwind().await {
         Ok(result) => result,

@@ -49,9 +49,18 @@ pub(crate) fn too_large_call(max_size: usize, id: Option<&RawValue>) -> Vec<u8> 
 }
 
 /// A batch response: the array of the answers, or nothing when every call was a notification.
-pub(crate) fn batch<'a>(answers: impl Iterator<Item = Answer<'a>>) -> Option<Vec<u8>> {
-    let mut bytes = Vec::new();
-    for answer in answers {
+pub(crate) fn batch<'a>(answers: Vec<Option<Answer<'a>>>) -> Option<Vec<u8>> {
+    // The exact size, so that the response is written into one allocation.
+    let size = answers
+        .iter()
+        .flatten()
+        .map(|answer| match answer {
+            Answer::Success(head, id) => head.0.len() + r#","id":}"#.len() + id.get().len(),
+            Answer::Error(error) => error.len(),
+        })
+        .sum::<usize>();
+    let mut bytes = Vec::with_capacity(size + answers.len() + 1);
+    for answer in answers.into_iter().flatten() {
         bytes.push(if bytes.is_empty() { b'[' } else { b',' });
         match answer {
             Answer::Success(head, id) => {

@@ -6,6 +6,7 @@ use std::io;
 use std::net::SocketAddr;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
+use std::task::Poll;
 use std::time::Duration;
 
 use hyper_util::rt::{TokioExecutor, TokioIo, TokioTimer};
@@ -145,7 +146,9 @@ impl Server {
             let requested = Arc::new(AtomicBool::new(false));
             let requested_by_client = Arc::clone(&requested);
             let service = hyper::service::service_fn(move |request| {
-                requested_by_client.store(true, Ordering::Relaxed);
+                if !requested_by_client.load(Ordering::Relaxed) {
+                    requested_by_client.store(true, Ordering::Relaxed);
+                }
                 let rpc = rpc.clone();
                 async move { Ok::<_, Infallible>(rpc.handle(request, Some(peer)).await) }
             });
@@ -159,18 +162,23 @@ impl Server {
                 // hyper's header timeout starts only once the HTTP version is known, so a client
                 // that sends nothing (or half of the HTTP/2 preface) would hold its slot forever:
                 // such a connection is dropped when no request has begun within the timeout.
-                let result = tokio::select! {
-                    result = &mut connection => Some(result),
-                    () = tokio::time::sleep(first_request_timeout) => None,
-                };
-                let result = match result {
-                    Some(result) => result,
-                    None if !requested.load(Ordering::Relaxed) => {
-                        tracing::debug!(%peer, "closing a connection that sent no request in time");
-                        Ok(())
+                // Once one has begun, the timer is dropped rather than polled on every wake-up.
+                let mut deadline = Some(Box::pin(tokio::time::sleep(first_request_timeout)));
+                let result = std::future::poll_fn(|cx| {
+                    if let Poll::Ready(result) = connection.as_mut().poll(cx) {
+                        return Poll::Ready(result);
                     }
-                    None => connection.await,
-                };
+                    if requested.load(Ordering::Relaxed) {
+                        deadline = None;
+                    } else if let Some(timer) = &mut deadline {
+                        if timer.as_mut().poll(cx).is_ready() {
+                            tracing::debug!(%peer, "closing a connection that sent no request in time");
+                            return Poll::Ready(Ok(()));
+                        }
+                    }
+                    Poll::Pending
+                })
+                .await;
                 if let Err(error) = result {
                     tracing::debug!(%peer, %error, "connection ended with an error");
                 }

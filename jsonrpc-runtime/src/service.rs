@@ -5,11 +5,11 @@ use std::convert::Infallible;
 use std::net::SocketAddr;
 use std::task::{Context, Poll};
 
-use bytes::Bytes;
+use bytes::{Buf, BufMut, Bytes, BytesMut};
 use http::header::{HeaderValue, ALLOW, CONTENT_LENGTH, CONTENT_TYPE};
 use http::{Method, Request, Response, StatusCode};
 use http_body::Body;
-use http_body_util::{BodyExt, Full, Limited};
+use http_body_util::{BodyExt, Full};
 
 use crate::context::{PeerAddr, RequestParts};
 use crate::handler::BoxFuture;
@@ -98,12 +98,10 @@ impl RpcService {
             return too_large(self.max_body_size);
         }
         let (head, body) = request.into_parts();
-        let body = match Limited::new(body, self.max_body_size).collect().await {
-            Ok(collected) => collected.to_bytes(),
-            Err(error) if error.is::<http_body_util::LengthLimitError>() => {
-                return too_large(self.max_body_size)
-            }
-            Err(error) => {
+        let body = match read_body(body, self.max_body_size).await {
+            Ok(body) => body,
+            Err(BodyError::TooLarge) => return too_large(self.max_body_size),
+            Err(BodyError::Read(error)) => {
                 tracing::debug!(%error, "reading a request body failed");
                 return plain(
                     StatusCode::BAD_REQUEST,
@@ -151,6 +149,51 @@ where
         let peer = request.extensions().get::<PeerAddr>().and_then(|p| p.0);
         Box::pin(async move { Ok(service.handle(request, peer).await) })
     }
+}
+
+/// Why a request body could not be read.
+enum BodyError {
+    /// Its data is longer than the limit.
+    TooLarge,
+    /// The transport failed.
+    Read(Box<dyn std::error::Error + Send + Sync>),
+}
+
+/// Reads a whole body of at most `limit` bytes of data (trailers are ignored). A body that comes
+/// in one piece, as most do, is kept as it is, without a copy or a list of pieces.
+async fn read_body<B>(body: B, limit: usize) -> Result<Bytes, BodyError>
+where
+    B: Body,
+    B::Error: Into<Box<dyn std::error::Error + Send + Sync>>,
+{
+    let mut body = std::pin::pin!(body);
+    let mut first: Option<Bytes> = None;
+    let mut joined: Option<BytesMut> = None;
+    let mut length = 0usize;
+    while let Some(frame) = body.frame().await {
+        let frame = frame.map_err(|error| BodyError::Read(error.into()))?;
+        let Ok(mut data) = frame.into_data() else {
+            continue;
+        };
+        length = length.saturating_add(data.remaining());
+        if length > limit {
+            return Err(BodyError::TooLarge);
+        }
+        match (&first, &mut joined) {
+            (None, _) => first = Some(data.copy_to_bytes(data.remaining())),
+            (Some(first), None) => {
+                let mut buffer = BytesMut::with_capacity(length);
+                buffer.extend_from_slice(first);
+                buffer.put(data);
+                joined = Some(buffer);
+            }
+            (Some(_), Some(buffer)) => buffer.put(data),
+        }
+    }
+    Ok(match joined {
+        Some(buffer) => buffer.freeze(),
+        None => first.unwrap_or_default(),
+    })
 }
 
 fn plain(status: StatusCode, text: &'static str) -> Response<Full<Bytes>> {
