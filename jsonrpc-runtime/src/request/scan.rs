@@ -1,0 +1,324 @@
+//! The scanner: reads the request bodies clients usually send without serde, and hands what it
+//! read over as the same [`Message`] serde_json's reader would give. It gives up (returns `None`)
+//! on anything else, which the serde path in the parent module then answers exactly.
+
+use super::*;
+
+/// The [`RawValue`] view of text already checked as JSON, without reading it again.
+///
+/// serde_json makes a borrowed `RawValue` only as it deserializes one: it asks for a newtype
+/// struct and expects a map holding the struct's name as key and the text as a borrowed string.
+/// This answers that request with `text`. If a later serde_json asked differently, this would
+/// fail (and the scanner give up, leaving the body to serde_json's reader); the tests check that
+/// it works.
+pub(super) fn borrowed_raw(text: &str) -> Option<&RawValue> {
+    <&RawValue as de::Deserialize>::deserialize(CheckedText { text }).ok()
+}
+
+/// A deserializer of one already-checked JSON text into a `&RawValue`.
+struct CheckedText<'a> {
+    text: &'a str,
+}
+
+impl<'de> Deserializer<'de> for CheckedText<'de> {
+    type Error = serde_json::Error;
+
+    fn deserialize_newtype_struct<V: Visitor<'de>>(
+        self,
+        name: &'static str,
+        visitor: V,
+    ) -> Result<V::Value, Self::Error> {
+        visitor.visit_map(RawEntry {
+            name,
+            text: Some(self.text),
+        })
+    }
+
+    fn deserialize_any<V: Visitor<'de>>(self, _: V) -> Result<V::Value, Self::Error> {
+        Err(de::Error::custom("expected a raw value"))
+    }
+
+    serde::forward_to_deserialize_any! {
+        bool i8 i16 i32 i64 i128 u8 u16 u32 u64 u128 f32 f64 char str string bytes byte_buf option
+        unit unit_struct seq tuple tuple_struct map struct enum identifier ignored_any
+    }
+}
+
+/// The one entry of that map: the struct's name, then the text.
+struct RawEntry<'a> {
+    name: &'static str,
+    text: Option<&'a str>,
+}
+
+impl<'de> MapAccess<'de> for RawEntry<'de> {
+    type Error = serde_json::Error;
+
+    fn next_key_seed<K: DeserializeSeed<'de>>(
+        &mut self,
+        seed: K,
+    ) -> Result<Option<K::Value>, Self::Error> {
+        if self.text.is_none() {
+            return Ok(None);
+        }
+        seed.deserialize(de::value::BorrowedStrDeserializer::new(self.name))
+            .map(Some)
+    }
+
+    fn next_value_seed<S: DeserializeSeed<'de>>(
+        &mut self,
+        seed: S,
+    ) -> Result<S::Value, Self::Error> {
+        let text = self
+            .text
+            .take()
+            .ok_or_else(|| de::Error::custom("no raw value left"))?;
+        seed.deserialize(de::value::BorrowedStrDeserializer::new(text))
+    }
+}
+
+/// How deep the scanner follows nesting itself; deeper bodies go to serde_json's reader (and the
+/// depth limit) as before.
+pub(super) const SCAN_MAX_DEPTH: usize = 64;
+
+/// Reads the bodies clients send, without serde: one request object or a batch of request
+/// objects, whose strings have no escapes and whose nesting is within `max_depth`. `None` for any
+/// other body, valid or not: [`parse`] (after the depth check) then reads it, and gives the exact
+/// answer for it.
+///
+/// When it reads a body, the result is the one [`parse`] gives, and the body is within the depth
+/// limit: a successful read stands for both steps. The grammar it accepts is JSON's (RFC 8259),
+/// as serde_json reads it: the same whitespace, numbers, literals and strings, with control
+/// characters rejected.
+pub(crate) fn read_common(text: &str, max_depth: usize) -> Option<Message<'_>> {
+    let mut scanner = Scanner {
+        text,
+        bytes: text.as_bytes(),
+        pos: 0,
+        max_depth: max_depth.min(SCAN_MAX_DEPTH),
+    };
+    scanner.skip_whitespace();
+    let message = match scanner.peek()? {
+        b'{' => Message::Single(scanner.request(1)?),
+        b'[' => {
+            if scanner.max_depth < 1 {
+                return None;
+            }
+            scanner.pos += 1;
+            scanner.skip_whitespace();
+            let mut entries = Vec::with_capacity((text.len() / 48).clamp(4, 1024));
+            if !scanner.eat(b']') {
+                loop {
+                    // Anything but an object is left to serde_json, which reads batch elements
+                    // as values (and rejects, say, an out-of-range number).
+                    if scanner.peek()? != b'{' {
+                        return None;
+                    }
+                    entries.push(scanner.request(2)?);
+                    scanner.skip_whitespace();
+                    match scanner.next()? {
+                        b',' => scanner.skip_whitespace(),
+                        b']' => break,
+                        _ => return None,
+                    }
+                }
+            }
+            Message::Batch(entries)
+        }
+        _ => return None,
+    };
+    scanner.skip_whitespace();
+    if scanner.pos != scanner.bytes.len() {
+        return None;
+    }
+    Some(message)
+}
+
+/// The bytes that end the plain run of a string: its closing quote, an escape, or a control
+/// character (which JSON does not allow in strings).
+static STRING_STOPS: [bool; 256] = {
+    let mut stops = [false; 256];
+    let mut byte = 0;
+    while byte < 0x20 {
+        stops[byte] = true;
+        byte += 1;
+    }
+    stops[b'"' as usize] = true;
+    stops[b'\\' as usize] = true;
+    stops
+};
+
+struct Scanner<'a> {
+    text: &'a str,
+    bytes: &'a [u8],
+    pos: usize,
+    max_depth: usize,
+}
+
+impl<'a> Scanner<'a> {
+    fn peek(&self) -> Option<u8> {
+        self.bytes.get(self.pos).copied()
+    }
+
+    fn next(&mut self) -> Option<u8> {
+        let byte = self.peek()?;
+        self.pos += 1;
+        Some(byte)
+    }
+
+    fn eat(&mut self, byte: u8) -> bool {
+        let found = self.peek() == Some(byte);
+        if found {
+            self.pos += 1;
+        }
+        found
+    }
+
+    /// JSON's whitespace, as serde_json reads it: space, tab, line feed, carriage return.
+    fn skip_whitespace(&mut self) {
+        while let Some(b' ' | b'\n' | b'\r' | b'\t') = self.peek() {
+            self.pos += 1;
+        }
+    }
+
+    /// A request object (at `{`), `depth` deep, with its members checked.
+    fn request(&mut self, depth: usize) -> Option<Entry<'a>> {
+        if depth > self.max_depth {
+            return None;
+        }
+        self.pos += 1;
+        self.skip_whitespace();
+        let mut members = Members::<&'a str>::default();
+        if !self.eat(b'}') {
+            loop {
+                let key = self.string()?;
+                self.skip_whitespace();
+                if self.next()? != b':' {
+                    return None;
+                }
+                self.skip_whitespace();
+                let start = self.pos;
+                self.value(depth + 1)?;
+                let slot = match key {
+                    b"jsonrpc" => Some(&mut members.jsonrpc),
+                    b"method" => Some(&mut members.method),
+                    b"params" => Some(&mut members.params),
+                    b"id" => Some(&mut members.id),
+                    // Members the specification does not define are ignored.
+                    _ => None,
+                };
+                if let Some(slot) = slot {
+                    if slot.replace(&self.text[start..self.pos]).is_some() {
+                        members.duplicate = true;
+                    }
+                }
+                self.skip_whitespace();
+                match self.next()? {
+                    b',' => self.skip_whitespace(),
+                    b'}' => break,
+                    _ => return None,
+                }
+            }
+        }
+        members.check()
+    }
+
+    /// Steps over one JSON value; a container counts as `depth` deep.
+    fn value(&mut self, depth: usize) -> Option<()> {
+        match self.peek()? {
+            b'"' => self.string().map(drop),
+            b'-' | b'0'..=b'9' => self.number(),
+            b't' => self.literal(b"true"),
+            b'f' => self.literal(b"false"),
+            b'n' => self.literal(b"null"),
+            open @ (b'[' | b'{') => {
+                if depth > self.max_depth {
+                    return None;
+                }
+                let close = if open == b'[' { b']' } else { b'}' };
+                self.pos += 1;
+                self.skip_whitespace();
+                if self.eat(close) {
+                    return Some(());
+                }
+                loop {
+                    if open == b'{' {
+                        self.string()?;
+                        self.skip_whitespace();
+                        if self.next()? != b':' {
+                            return None;
+                        }
+                        self.skip_whitespace();
+                    }
+                    self.value(depth + 1)?;
+                    self.skip_whitespace();
+                    match self.next()? {
+                        b',' => self.skip_whitespace(),
+                        byte if byte == close => return Some(()),
+                        _ => return None,
+                    }
+                }
+            }
+            _ => None,
+        }
+    }
+
+    /// A string without escapes or control characters (at `"`): its contents, as bytes (only
+    /// compared, so no UTF-8 boundary checks are needed).
+    fn string(&mut self) -> Option<&'a [u8]> {
+        if self.peek()? != b'"' {
+            return None;
+        }
+        let start = self.pos + 1;
+        let mut end = start;
+        while !STRING_STOPS[usize::from(*self.bytes.get(end)?)] {
+            end += 1;
+        }
+        if self.bytes[end] != b'"' {
+            return None;
+        }
+        self.pos = end + 1;
+        Some(&self.bytes[start..end])
+    }
+
+    /// A number, by JSON's grammar: `-? (0 | [1-9][0-9]*) (. [0-9]+)? ([eE] [+-]? [0-9]+)?`.
+    fn number(&mut self) -> Option<()> {
+        self.eat(b'-');
+        match self.next()? {
+            b'0' => {}
+            b'1'..=b'9' => self.digits(),
+            _ => return None,
+        }
+        if self.eat(b'.') {
+            self.one_or_more_digits()?;
+        }
+        if self.eat(b'e') || self.eat(b'E') {
+            if !self.eat(b'+') {
+                self.eat(b'-');
+            }
+            self.one_or_more_digits()?;
+        }
+        Some(())
+    }
+
+    fn digits(&mut self) {
+        while let Some(b'0'..=b'9') = self.peek() {
+            self.pos += 1;
+        }
+    }
+
+    fn one_or_more_digits(&mut self) -> Option<()> {
+        if !self.peek()?.is_ascii_digit() {
+            return None;
+        }
+        self.digits();
+        Some(())
+    }
+
+    fn literal(&mut self, word: &[u8]) -> Option<()> {
+        if !self.bytes.get(self.pos..)?.starts_with(word) {
+            return None;
+        }
+        self.pos += word.len();
+        Some(())
+    }
+}
