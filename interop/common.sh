@@ -33,22 +33,6 @@ for line in open(sys.argv[1]):
 EOF
 }
 
-# --- Python side ------------------------------------------------------------------------
-if venv_has_pins; then
-    say "reusing the venv at $venv"
-else
-    if [[ ! -x "$venv/bin/python" ]]; then
-        say "creating a venv at $venv"
-        command -v "$python" >/dev/null || die "$python not found (set PYTHON)"
-        "$python" -m venv "$venv" \
-            || die "'$python -m venv' failed (on Debian: apt-get install python3-venv)"
-    fi
-    say "installing interop/requirements.txt"
-    "$venv/bin/python" -m pip install -q --disable-pip-version-check -r "$requirements"
-    venv_has_pins || die "the venv at $venv still lacks a pinned package after pip install"
-fi
-py="$venv/bin/python"
-
 # Makes the venv with every pinned package, or reuses it; sets `py`.
 ensure_venv() {
     if venv_has_pins; then
