@@ -135,3 +135,31 @@ fn error_code(raw: &RawValue, text: &str) -> i64 {
     assert!(!message.is_empty(), "an empty error message: {text}");
     code
 }
+
+/// How deep arrays and objects nest in valid JSON text.
+pub fn depth(text: &str) -> usize {
+    let (mut depth, mut deepest) = (0usize, 0usize);
+    let mut chars = text.chars();
+    while let Some(c) = chars.next() {
+        match c {
+            '"' => {
+                while let Some(c) = chars.next() {
+                    match c {
+                        '\\' => {
+                            chars.next();
+                        }
+                        '"' => break,
+                        _ => {}
+                    }
+                }
+            }
+            '[' | '{' => {
+                depth += 1;
+                deepest = deepest.max(depth);
+            }
+            ']' | '}' => depth -= 1,
+            _ => {}
+        }
+    }
+    deepest
+}

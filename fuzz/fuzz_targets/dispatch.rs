@@ -311,7 +311,7 @@ mod oracle {
         let Ok(whole) = serde_json::from_str::<&RawValue>(text) else {
             return Expected::ParseError;
         };
-        if depth(whole.get()) > jsonrpc_runtime::DEFAULT_MAX_DEPTH {
+        if common::depth(whole.get()) > jsonrpc_runtime::DEFAULT_MAX_DEPTH {
             return Expected::ParseError;
         }
         match whole.get().as_bytes()[0] {
@@ -428,33 +428,5 @@ mod oracle {
             || text.starts_with('"')
             || text.starts_with('-')
             || text.as_bytes()[0].is_ascii_digit()
-    }
-
-    /// How deep arrays and objects nest in valid JSON text.
-    fn depth(text: &str) -> usize {
-        let (mut depth, mut deepest) = (0usize, 0usize);
-        let mut chars = text.chars();
-        while let Some(c) = chars.next() {
-            match c {
-                '"' => {
-                    while let Some(c) = chars.next() {
-                        match c {
-                            '\\' => {
-                                chars.next();
-                            }
-                            '"' => break,
-                            _ => {}
-                        }
-                    }
-                }
-                '[' | '{' => {
-                    depth += 1;
-                    deepest = deepest.max(depth);
-                }
-                ']' | '}' => depth -= 1,
-                _ => {}
-            }
-        }
-        deepest
     }
 }

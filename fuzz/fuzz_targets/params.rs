@@ -264,7 +264,7 @@ fuzz_target!(|input: &[u8]| {
     };
     let answer = response_member(member);
     assert_eq!(answer.id, "1", "{text}");
-    let too_deep = depth(raw.get()) + 1 > jsonrpc_runtime::DEFAULT_MAX_DEPTH;
+    let too_deep = common::depth(raw.get()) + 1 > jsonrpc_runtime::DEFAULT_MAX_DEPTH;
     match answer.code {
         Code::Error(-32700) => assert!(too_deep, "a parse error for valid JSON: {text}"),
         _ if too_deep => panic!("params nested deeper than the limit got {text}"),
@@ -325,32 +325,4 @@ fn expected_values(params: &str) -> Option<String> {
         });
     }
     Some(serde_json::to_string(&values).unwrap())
-}
-
-/// How deep arrays and objects nest in valid JSON text.
-fn depth(text: &str) -> usize {
-    let (mut depth, mut deepest) = (0usize, 0usize);
-    let mut chars = text.chars();
-    while let Some(c) = chars.next() {
-        match c {
-            '"' => {
-                while let Some(c) = chars.next() {
-                    match c {
-                        '\\' => {
-                            chars.next();
-                        }
-                        '"' => break,
-                        _ => {}
-                    }
-                }
-            }
-            '[' | '{' => {
-                depth += 1;
-                deepest = deepest.max(depth);
-            }
-            ']' | '}' => depth -= 1,
-            _ => {}
-        }
-    }
-    deepest
 }
