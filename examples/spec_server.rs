@@ -6,12 +6,15 @@
 //! cargo run --example spec_server               # 127.0.0.1:5000
 //! cargo run --example spec_server 127.0.0.1:0   # an ephemeral port, printed on stdout
 //! ```
+//!
+//! The same address serves WebSocket (`ws://127.0.0.1:5000/`), with the subscriptions
+//! `subscribe_ticks` and `subscribe_events` (fed by `publish`).
 
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 
 use jsonrpc_runtime::openrpc::Info;
-use jsonrpc_runtime::{method, Error, Params, Server, State};
+use jsonrpc_runtime::{method, subscription, Broadcast, Error, Params, Server, Sink, State};
 use serde_json::{json, Value};
 
 /// Answers "pong".
@@ -105,11 +108,44 @@ fn count(counter: State<Counter>) -> u64 {
     counter.0.fetch_add(1, Ordering::SeqCst) + 1
 }
 
+/// Counts from 0 to `count - 1`, one item every `interval_ms`, then ends the subscription.
+#[subscription(
+    name = "subscribe_ticks",
+    unsubscribe = "unsubscribe_ticks",
+    notification = "ticks"
+)]
+async fn ticks(sink: Sink<u64>, count: u64, interval_ms: u64) -> Result<(), Error> {
+    for n in 0..count {
+        if n > 0 {
+            tokio::time::sleep(Duration::from_millis(interval_ms)).await;
+        }
+        sink.send(n).await?;
+    }
+    Ok(())
+}
+
+/// Every value passed to `publish` while subscribed.
+#[subscription(
+    name = "subscribe_events",
+    unsubscribe = "unsubscribe_events",
+    notification = "events"
+)]
+async fn events(sink: Sink<Value>, hub: State<Broadcast<Value>>) -> Result<(), Error> {
+    hub.forward(sink).await
+}
+
+/// Sends `value` to every live `events` subscriber; returns how many there were.
+#[method]
+fn publish(value: Value, hub: State<Broadcast<Value>>) -> usize {
+    hub.send(value)
+}
+
 /// The server with its state and its OpenRPC document; the conformance tests include this file
 /// to run the same server in-process.
 pub fn builder() -> jsonrpc_runtime::ServerBuilder {
     Server::builder()
         .state(Counter::default())
+        .state(Broadcast::<Value>::new(1024))
         .openrpc(Info::new("spec_server", env!("CARGO_PKG_VERSION")))
 }
 
@@ -120,6 +156,7 @@ async fn main() -> std::io::Result<()> {
         .unwrap_or_else(|| "127.0.0.1:5000".to_owned());
     let server = builder().bind(addr).await?;
     // Printed so that a test that asked for port 0 knows where to connect.
+    // (WebSocket clients connect to the same address: ws://ADDR/.)
     println!("listening on http://{}/", server.local_addr());
     server.run().await
 }

@@ -18,12 +18,30 @@ pub struct Args {
     pub errors: Vec<(syn::Expr, LitStr)>,
     /// `crate = "..."`: the path of jsonrpc-runtime.
     pub krate: Option<Path>,
+    /// `unsubscribe = "..."` (subscriptions): the unsubscribe method's name.
+    pub unsubscribe: Option<LitStr>,
+    /// `notification = "..."` (subscriptions): the method name of the notifications.
+    pub notification: Option<LitStr>,
 }
 
-const VALID: &str = "expected one of: `name`, `group`, `blocking`, `error`, `crate`";
+/// The options `#[method]` takes.
+pub const METHOD_OPTIONS: &[&str] = &["name", "group", "blocking", "error", "crate"];
 
-/// Parses the options. Every option may appear once.
-pub fn parse(tokens: TokenStream) -> syn::Result<Args> {
+/// The options `#[subscription]` takes.
+pub const SUBSCRIPTION_OPTIONS: &[&str] =
+    &["name", "unsubscribe", "notification", "group", "crate"];
+
+/// Parses the options, of which `allowed` are valid here. Every option may appear once, but
+/// `error`.
+pub fn parse(tokens: TokenStream, allowed: &[&str]) -> syn::Result<Args> {
+    let valid = format!(
+        "expected one of: {}",
+        allowed
+            .iter()
+            .map(|option| format!("`{option}`"))
+            .collect::<Vec<_>>()
+            .join(", ")
+    );
     let mut args = Args::default();
     let parser = syn::meta::parser(|meta| {
         let key = meta
@@ -39,20 +57,22 @@ pub fn parse(tokens: TokenStream) -> syn::Result<Args> {
                 Err(meta.error(format!("`{key}` needs a value: `{key} = {example}`")))
             }
         };
+        let known = allowed.contains(&key.as_str());
         match key.as_str() {
-            "name" | "group" => {
+            "name" | "group" | "unsubscribe" | "notification" if known => {
                 needs_value("\"...\"")?;
                 let value: LitStr = meta.value()?.parse()?;
-                let slot = if key == "name" {
-                    &mut args.name
-                } else {
-                    &mut args.group
+                let slot = match key.as_str() {
+                    "name" => &mut args.name,
+                    "group" => &mut args.group,
+                    "unsubscribe" => &mut args.unsubscribe,
+                    _ => &mut args.notification,
                 };
                 if slot.replace(value).is_some() {
                     return Err(repeated());
                 }
             }
-            "blocking" => {
+            "blocking" if known => {
                 if !meta.input.is_empty() && !meta.input.peek(syn::Token![,]) {
                     return Err(
                         meta.error("`blocking` takes no value: write `#[method(blocking)]`")
@@ -62,7 +82,7 @@ pub fn parse(tokens: TokenStream) -> syn::Result<Args> {
                     return Err(repeated());
                 }
             }
-            "error" => {
+            "error" if known => {
                 let content;
                 syn::parenthesized!(content in meta.input);
                 let code: syn::Expr = content.parse()?;
@@ -72,7 +92,7 @@ pub fn parse(tokens: TokenStream) -> syn::Result<Args> {
                 let message: LitStr = content.parse()?;
                 args.errors.push((code, message));
             }
-            "crate" => {
+            "crate" if known => {
                 needs_value("\"jsonrpc_runtime\"")?;
                 let path: LitStr = meta.value()?.parse()?;
                 let parsed = path.parse().map_err(|_| {
@@ -91,7 +111,7 @@ pub fn parse(tokens: TokenStream) -> syn::Result<Args> {
                 } else {
                     format!("`{key}`")
                 };
-                return Err(meta.error(format!("unknown option {unknown}; {VALID}")));
+                return Err(meta.error(format!("unknown option {unknown}; {valid}")));
             }
         }
         Ok(())

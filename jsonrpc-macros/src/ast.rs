@@ -11,6 +11,15 @@ pub struct Method<'a> {
     pub args: Vec<Arg<'a>>,
     /// The declared return type; `None` for `()`.
     pub output: Option<&'a Type>,
+    /// For a `#[subscription]`: its first argument, the sink (not among `args`).
+    pub sink: Option<Sink<'a>>,
+}
+
+/// The first argument of a subscription function.
+pub struct Sink<'a> {
+    pub syntax: &'a FnArg,
+    /// Its type, when it is a plain `name: Type` argument.
+    pub ty: Option<&'a Type>,
 }
 
 /// One argument of the function.
@@ -72,7 +81,23 @@ impl<'a> Method<'a> {
             wire_name,
             args,
             output,
+            sink: None,
         }
+    }
+
+    /// A `#[subscription]` function: its first argument is the sink, the others are read as
+    /// for `#[method]`.
+    pub fn from_syn_subscription(item: &'a ItemFn, name: Option<LitStr>) -> Self {
+        let mut method = Method::from_syn(item, name);
+        if let Some(first) = item.sig.inputs.first() {
+            method.args.remove(0);
+            let ty = match first {
+                FnArg::Typed(typed) if matches!(&*typed.pat, Pat::Ident(_)) => Some(&*typed.ty),
+                _ => None,
+            };
+            method.sink = Some(Sink { syntax: first, ty });
+        }
+        method
     }
 
     pub fn is_async(&self) -> bool {

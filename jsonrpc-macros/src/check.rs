@@ -167,3 +167,103 @@ fn whole_params_stand_alone(method: &Method, errors: &mut Errors) {
         }
     }
 }
+
+/// The rules of a `#[subscription]` function: those of a method, plus its own.
+pub fn subscription(method: &Method, args: &crate::args::Args) -> syn::Result<()> {
+    let mut errors = Errors::default();
+    if let Err(error) = self::method(method) {
+        errors.push(error);
+    }
+    subscription_is_async(method, &mut errors);
+    sink_comes_first(method, &mut errors);
+    no_sink_among_params(method, &mut errors);
+    names_are_distinct(method, args, &mut errors);
+    errors.finish()
+}
+
+/// A subscription runs for as long as it sends items: its function is an `async fn`.
+fn subscription_is_async(method: &Method, errors: &mut Errors) {
+    if method.item.sig.asyncness.is_none() {
+        errors.push(syn::Error::new_spanned(
+            method.item.sig.fn_token,
+            "a subscription is an `async fn`: it runs for as long as the subscription does",
+        ));
+    }
+}
+
+/// The first argument is where the items go: `sink: Sink<T>` or `pending: PendingSink<T>`.
+fn sink_comes_first(method: &Method, errors: &mut Errors) {
+    const HINT: &str = "a subscription's first argument is its sink: `sink: Sink<T>` (or `pending: PendingSink<T>` to accept or reject it first)";
+    match &method.sink {
+        None => errors.push(syn::Error::new(
+            method.item.sig.paren_token.span.join(),
+            HINT,
+        )),
+        Some(sink) if sink.ty.is_none() => {
+            errors.push(syn::Error::new_spanned(sink.syntax, HINT));
+        }
+        Some(_) => {}
+    }
+}
+
+/// A sink written after the first argument would be read as a param: say where it goes.
+fn no_sink_among_params(method: &Method, errors: &mut Errors) {
+    for arg in &method.args {
+        let ArgKind::Param {
+            ty: Type::Path(path),
+            ..
+        } = arg.kind
+        else {
+            continue;
+        };
+        if path
+            .path
+            .segments
+            .last()
+            .is_some_and(|last| last.ident == "Sink" || last.ident == "PendingSink")
+        {
+            errors.push(syn::Error::new_spanned(
+                arg.syntax,
+                "the sink must be the subscription's first argument; the others are params and context",
+            ));
+        }
+    }
+}
+
+/// The unsubscribe method is required, and the three names must differ (the server checks
+/// them against every other method when it starts).
+fn names_are_distinct(method: &Method, args: &crate::args::Args, errors: &mut Errors) {
+    let Some(unsubscribe) = &args.unsubscribe else {
+        errors.push(syn::Error::new(
+            proc_macro2::Span::call_site(),
+            "`#[subscription]` needs `unsubscribe = \"...\"`: the name of the method that ends a subscription",
+        ));
+        return;
+    };
+    let name = method.wire_name.value();
+    if unsubscribe.value() == name {
+        errors.push(syn::Error::new_spanned(
+            unsubscribe,
+            "the unsubscribe method needs a name of its own, not the subscription's",
+        ));
+    }
+    if unsubscribe.value().is_empty() || unsubscribe.value().starts_with("rpc.") {
+        errors.push(syn::Error::new_spanned(
+            unsubscribe,
+            "the unsubscribe method's name must not be empty or start with `rpc.` (reserved by JSON-RPC 2.0)",
+        ));
+    }
+    if let Some(notification) = &args.notification {
+        if notification.value().is_empty() {
+            errors.push(syn::Error::new_spanned(
+                notification,
+                "a notification name must not be empty",
+            ));
+        } else if notification.value() == name || notification.value() == unsubscribe.value() {
+            errors.push(syn::Error::new_spanned(
+                notification,
+                "the notifications need a method name of their own, not the subscribe or unsubscribe method's",
+            ));
+        }
+    }
+}

@@ -24,7 +24,7 @@ pub fn method(args: TokenStream, item: TokenStream) -> TokenStream {
         }
         Err(error) => return with_error(item, error),
     };
-    let args = match args::parse(args) {
+    let args = match args::parse(args, args::METHOD_OPTIONS) {
         Ok(args) => args,
         Err(error) => return with_error(quote!(#item), error),
     };
@@ -52,12 +52,38 @@ fn with_error(item: TokenStream, error: syn::Error) -> TokenStream {
     quote!(#item #error)
 }
 
-fn generate(model: &Method, args: &Args, private: &TokenStream) -> TokenStream {
-    let item = model.item;
-    let vis = &item.vis;
-    let ident = &item.sig.ident;
-    let wire_name = &model.wire_name;
+/// The code of `#[subscription]`: as for a method, but the call opens a subscription and runs
+/// the function on a task of its own.
+pub fn subscription(args: TokenStream, item: TokenStream) -> TokenStream {
+    let item = match syn::parse2::<Item>(item.clone()) {
+        Ok(Item::Fn(function)) => function,
+        Ok(other) => {
+            let error = syn::Error::new_spanned(other, "#[subscription] goes on an `async fn`");
+            return with_error(item, error);
+        }
+        Err(error) => return with_error(item, error),
+    };
+    let args = match args::parse(args, args::SUBSCRIPTION_OPTIONS) {
+        Ok(args) => args,
+        Err(error) => return with_error(quote!(#item), error),
+    };
+    let model = Method::from_syn_subscription(&item, args.name.clone());
+    if let Err(error) = check::subscription(&model, &args) {
+        return with_error(quote!(#item), error);
+    }
+    let krate = args
+        .krate
+        .clone()
+        .unwrap_or_else(|| syn::parse_quote!(::jsonrpc_runtime));
+    generate(&model, &args, &quote!(#krate::__private))
+}
 
+/// The statements that decode a call's arguments into `__jsonrpc_arg0...`, the names of those
+/// variables, and the state types the method needs.
+fn decode_args(
+    model: &Method,
+    private: &TokenStream,
+) -> (Vec<TokenStream>, Vec<Ident>, Vec<TokenStream>) {
     let mut decode = Vec::new();
     let mut vars = Vec::new();
     let mut states = Vec::new();
@@ -112,6 +138,58 @@ fn generate(model: &Method, args: &Args, private: &TokenStream) -> TokenStream {
             }
         });
     }
+    (decode, vars, states)
+}
+
+/// How a subscribe call starts its function: the sink from the pending subscription, then the
+/// function on a task of its own, its result ending the subscription.
+fn subscription_outcome(
+    model: &Method,
+    args: &Args,
+    vars: &[Ident],
+    private: &TokenStream,
+) -> TokenStream {
+    let ident = &model.item.sig.ident;
+    let sink_ty = model
+        .sink
+        .as_ref()
+        .and_then(|sink| sink.ty)
+        .expect("checked by check::subscription");
+    let notification = args
+        .notification
+        .clone()
+        .unwrap_or_else(|| syn::LitStr::new(&model.wire_name.value(), model.wire_name.span()));
+    let output_span = model.output.map_or(ident.span(), |ty| ty.span());
+    let output = Ident::new(
+        "__jsonrpc_output",
+        Span::call_site().located_at(output_span),
+    );
+    let end = quote_spanned! {output_span=>
+        let #output = #ident(__jsonrpc_sink, #(#vars),*).await;
+        {
+            #[allow(unused_imports)]
+            use #private::{ResultKind as _, ValueKind as _};
+            (&#private::Kind::of(&#output)).__jsonrpc_kind().end(#output)
+        }
+    };
+    let sink = quote_spanned! {sink_ty.span()=>
+        <#sink_ty as #private::FromPending>::from_pending(__jsonrpc_pending)
+    };
+    let asyncness = model.item.sig.asyncness;
+    quote_spanned! {asyncness.span()=>
+        #private::subscribe(&__jsonrpc_call, #notification, move |__jsonrpc_pending| {
+            let __jsonrpc_sink = #sink;
+            async move { #end }
+        })
+    }
+}
+
+fn generate(model: &Method, args: &Args, private: &TokenStream) -> TokenStream {
+    let item = model.item;
+    let vis = &item.vis;
+    let ident = &item.sig.ident;
+    let wire_name = &model.wire_name;
+    let (decode, vars, states) = decode_args(model, private);
 
     let call = if model.is_async() {
         quote!(#ident(#(#vars),*).await)
@@ -133,7 +211,9 @@ fn generate(model: &Method, args: &Args, private: &TokenStream) -> TokenStream {
             (&#private::Kind::of(&#output)).__jsonrpc_kind().respond(#output)
         }
     };
-    let outcome = if let Some(blocking) = &args.blocking {
+    let outcome = if model.sink.is_some() {
+        subscription_outcome(model, args, &vars, private)
+    } else if let Some(blocking) = &args.blocking {
         quote_spanned!(blocking.span()=> #private::Outcome::Pending(::std::boxed::Box::pin(#private::run_blocking(#wire_name, move || { #respond }))))
     } else if let Some(asyncness) = &model.item.sig.asyncness {
         // Spanned at `async`, so that a future that is not `Send` is reported there.
@@ -142,11 +222,24 @@ fn generate(model: &Method, args: &Args, private: &TokenStream) -> TokenStream {
         quote!(#private::Outcome::Ready({ #respond }))
     };
     let group = args.group.as_ref().map(|group| quote!(.__in_group(#group)));
+    let role = match (&args.unsubscribe, model.sink.is_some()) {
+        (Some(unsubscribe), true) => {
+            let notification = args
+                .notification
+                .clone()
+                .unwrap_or_else(|| wire_name.clone());
+            quote!(.__subscription(#unsubscribe, #notification))
+        }
+        _ => quote!(),
+    };
 
     let here = ident.span();
     let file = quote_spanned!(here=> ::core::file!());
     let line = quote_spanned!(here=> ::core::line!());
-    let client = client_calls(model, private);
+    let client = match (&model.sink, &args.unsubscribe) {
+        (Some(sink), Some(unsubscribe)) => subscription_calls(model, sink, unsubscribe, private),
+        _ => client_calls(model, private),
+    };
     let describe = crate::describe::describe_fn(model, args, private);
     let method_doc = format!(
         "The JSON-RPC method `{}`, for building a `Methods` set by hand.",
@@ -168,7 +261,7 @@ fn generate(model: &Method, args: &Args, private: &TokenStream) -> TokenStream {
                 &[#(#states),*],
                 #file,
                 #line,
-            )#group.__with_doc(#ident::__jsonrpc_describe);
+            )#group #role.__with_doc(#ident::__jsonrpc_describe);
 
             #describe
 
@@ -185,13 +278,27 @@ fn generate(model: &Method, args: &Args, private: &TokenStream) -> TokenStream {
     }
 }
 
-/// The typed client calls, `#ident::call(&client, params...)` and `call_blocking`: the runtime's
-/// `client_calls!` writes them (and writes nothing when its `client` feature is off). Only the
-/// params are passed: `State<T>` and request-context arguments are the server's business, and a
-/// `Params<T>` argument is the whole params.
-fn client_calls(model: &Method, private: &TokenStream) -> TokenStream {
+/// The typed subscribe call, `#ident::subscribe(&ws_client, params...)`: the runtime's
+/// `subscription_calls!` writes it (nothing when its `client` feature is off).
+fn subscription_calls(
+    model: &Method,
+    sink: &ast::Sink,
+    unsubscribe: &syn::LitStr,
+    private: &TokenStream,
+) -> TokenStream {
     let item = model.item;
     let (vis, ident, wire_name) = (&item.vis, &item.sig.ident, &model.wire_name);
+    let params = client_params(model);
+    let sink_ty = sink.ty.expect("checked by check::subscription");
+    quote! {
+        #private::subscription_calls! {
+            #vis #ident #wire_name #unsubscribe #params -> <#sink_ty as #private::SinkItem>::Item
+        }
+    }
+}
+
+/// The params of a typed call: `(name: T, ...)` by position, or `whole(name: Params<T>)`.
+fn client_params(model: &Method) -> TokenStream {
     let mut params = Vec::new();
     let mut whole = None;
     for arg in &model.args {
@@ -201,7 +308,17 @@ fn client_calls(model: &Method, private: &TokenStream) -> TokenStream {
             _ => {}
         }
     }
-    let params = whole.unwrap_or_else(|| quote!((#(#params),*)));
+    whole.unwrap_or_else(|| quote!((#(#params),*)))
+}
+
+/// The typed client calls, `#ident::call(&client, params...)` and `call_blocking`: the runtime's
+/// `client_calls!` writes them (and writes nothing when its `client` feature is off). Only the
+/// params are passed: `State<T>` and request-context arguments are the server's business, and a
+/// `Params<T>` argument is the whole params.
+fn client_calls(model: &Method, private: &TokenStream) -> TokenStream {
+    let item = model.item;
+    let (vis, ident, wire_name) = (&item.vis, &item.sig.ident, &model.wire_name);
+    let params = client_params(model);
     let result = client_result(model.output, private);
     quote!(#private::client_calls! { #vis #ident #wire_name #params -> #result })
 }

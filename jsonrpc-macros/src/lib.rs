@@ -18,3 +18,10 @@ use proc_macro::TokenStream;
 pub fn method(args: TokenStream, item: TokenStream) -> TokenStream {
     expand::method(args.into(), item.into()).into()
 }
+
+/// Turns an `async fn` into a JSON-RPC subscription and registers it. See
+/// `jsonrpc_runtime::subscription`.
+#[proc_macro_attribute]
+pub fn subscription(args: TokenStream, item: TokenStream) -> TokenStream {
+    expand::subscription(args.into(), item.into()).into()
+}

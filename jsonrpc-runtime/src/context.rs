@@ -17,6 +17,8 @@ pub struct CallContext<'a> {
     pub id: Option<&'a RawValue>,
     /// The transport's request, when there is one.
     pub request: Option<&'a RequestParts>,
+    /// The long-lived connection the call came on (WebSocket), if any.
+    pub(crate) session: Option<&'a crate::session::MessageScope>,
 }
 
 /// What a transport hands the dispatcher about a request: the HTTP head when the call came over

@@ -17,6 +17,7 @@ use crate::middleware::Middleware;
 use crate::openrpc::{self, Info};
 use crate::request::{self, Entry, Message};
 use crate::response;
+use crate::session::MessageScope;
 use crate::state::States;
 use crate::{Error, Methods, StartupError};
 
@@ -71,6 +72,17 @@ impl Dispatcher {
         body: &[u8],
         transport: Option<&RequestParts>,
     ) -> Option<Vec<u8>> {
+        self.dispatch_in(body, transport, None).await
+    }
+
+    /// Answers one message that came on a long-lived connection, whose subscriptions and
+    /// peer calls live in `session`.
+    pub(crate) async fn dispatch_in(
+        &self,
+        body: &[u8],
+        transport: Option<&RequestParts>,
+        session: Option<&MessageScope>,
+    ) -> Option<Vec<u8>> {
         let limits = &self.inner.limits;
         // The common bodies in one pass; anything else (and every error) the full way.
         let common = std::str::from_utf8(body)
@@ -89,7 +101,7 @@ impl Dispatcher {
             }
         };
         let response = match &message {
-            Message::Single(entry) => match self.start(entry, transport) {
+            Message::Single(entry) => match self.start(entry, transport, session) {
                 Started::Done(answer) => answer,
                 Started::Running(call) => call.await,
             }
@@ -110,7 +122,7 @@ impl Dispatcher {
                 ))
             }
             // Boxed: the batch's state would make every single call's future larger.
-            Message::Batch(entries) => Box::pin(self.batch(entries, transport)).await,
+            Message::Batch(entries) => Box::pin(self.batch(entries, transport, session)).await,
         };
         match response {
             Some(bytes) if bytes.len() > limits.max_response_size => {
@@ -129,6 +141,7 @@ impl Dispatcher {
         &'a self,
         entries: &'a [Entry<'a>],
         transport: Option<&'a RequestParts>,
+        session: Option<&'a MessageScope>,
     ) -> Option<Vec<u8>> {
         let limit = self.inner.limits.max_concurrent_calls;
         let mut answers: Vec<Option<Answer<'a>>> = Vec::with_capacity(entries.len());
@@ -144,7 +157,7 @@ impl Dispatcher {
                 }
                 settled = waiting.first().copied().unwrap_or(answers.len());
             }
-            match self.start(entry, transport) {
+            match self.start(entry, transport, session) {
                 Started::Done(answer) => answers.push(answer),
                 Started::Running(mut call) => {
                     let polled =
@@ -181,6 +194,7 @@ impl Dispatcher {
         &'a self,
         entry: &'a Entry<'a>,
         transport: Option<&'a RequestParts>,
+        session: Option<&'a MessageScope>,
     ) -> Started<'a> {
         let request = match entry {
             Entry::Call(request) => request,
@@ -194,6 +208,7 @@ impl Dispatcher {
             method: &request.method,
             id: request.id,
             request: transport,
+            session,
         };
         let Some(method) = self.inner.methods.entry(&request.method) else {
             let error = crate::invoke::unknown_method(&context);
@@ -356,6 +371,13 @@ impl DispatcherBuilder {
             methods.insert(openrpc::DISCOVER);
         }
         if let Some((name, first, second)) = methods.first_duplicate() {
+            return Err(StartupError::DuplicateMethod {
+                name: name.to_owned(),
+                first,
+                second,
+            });
+        }
+        if let Some((name, first, second)) = methods.first_notification_clash() {
             return Err(StartupError::DuplicateMethod {
                 name: name.to_owned(),
                 first,

@@ -22,6 +22,17 @@ pub mod code {
     pub const SERVER_ERROR_MIN: i32 = -32099;
     /// The highest code of the range reserved for implementation-defined server errors.
     pub const SERVER_ERROR_MAX: i32 = -32000;
+
+    /// A subscription was called over a transport that cannot push (plain HTTP): it needs a
+    /// WebSocket connection. A server error of this crate.
+    pub const NEEDS_CONNECTION: i32 = -32090;
+    /// The connection has as many subscriptions open as the server allows.
+    pub const TOO_MANY_SUBSCRIPTIONS: i32 = -32091;
+    /// The subscription has ended (the client unsubscribed or disconnected); what
+    /// [`SendError`](crate::SendError) converts into.
+    pub const SUBSCRIPTION_CLOSED: i32 = -32092;
+    /// The subscriber fell too far behind its subscription's items and was ended.
+    pub const SUBSCRIPTION_LAGGED: i32 = -32093;
 }
 
 /// A JSON-RPC error object: what a method returns in its `Err`, and what a client receives.

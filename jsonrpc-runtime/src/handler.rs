@@ -54,6 +54,14 @@ pub struct SuccessHead(pub(crate) Vec<u8>);
 pub(crate) const SUCCESS_PREFIX: &[u8] = br#"{"jsonrpc":"2.0","result":"#;
 
 impl SuccessHead {
+    /// A success response whose result is this JSON text.
+    pub(crate) fn raw(json: &str) -> SuccessHead {
+        let mut buffer = Vec::with_capacity(SUCCESS_PREFIX.len() + json.len() + 16);
+        buffer.extend_from_slice(SUCCESS_PREFIX);
+        buffer.extend_from_slice(json.as_bytes());
+        SuccessHead(buffer)
+    }
+
     /// Serializes `value` as the result of a success response.
     pub fn new<T: Serialize + ?Sized>(value: &T) -> Result<SuccessHead, Error> {
         let mut buffer = Vec::with_capacity(128);
@@ -127,6 +135,11 @@ impl FallibleResponse {
             Err(error) => Err(error.into()),
         }
     }
+
+    /// How a subscription function's `Result` ends its subscription.
+    pub fn end<T, E: Into<Error>>(self, result: Result<T, E>) -> Result<(), Error> {
+        result.map(drop).map_err(Into::into)
+    }
 }
 
 /// Builds the response of a method that returns a plain value.
@@ -136,5 +149,10 @@ impl ValueResponse {
     /// Serializes the value as the result.
     pub fn respond<T: Serialize>(self, value: T) -> Result<SuccessHead, Error> {
         SuccessHead::new(&value)
+    }
+
+    /// A subscription function that returns no `Result` always ends its subscription normally.
+    pub fn end<T>(self, _value: T) -> Result<(), Error> {
+        Ok(())
     }
 }

@@ -32,6 +32,7 @@ mod readme {}
 
 #[cfg(feature = "client")]
 pub mod client;
+mod connection;
 mod context;
 mod dispatch;
 pub mod error;
@@ -39,6 +40,7 @@ mod handler;
 mod invoke;
 mod limits;
 pub mod middleware;
+mod notification;
 pub mod openrpc;
 mod params;
 mod registry;
@@ -46,7 +48,10 @@ mod request;
 mod response;
 mod server;
 mod service;
+mod session;
 mod state;
+pub mod subscription;
+pub mod ws;
 
 pub use context::{CallContext, Extension, Headers, MethodName, PeerAddr, RequestId, RequestParts};
 pub use dispatch::{Dispatcher, DispatcherBuilder};
@@ -56,13 +61,14 @@ pub use limits::{
     DEFAULT_MAX_RESPONSE_SIZE,
 };
 pub use params::Params;
-pub use registry::{Location, MethodDef, Methods};
+pub use registry::{Location, MethodDef, Methods, SubscriptionNames};
 pub use server::{
     serve, Server, ServerBuilder, DEFAULT_HEADER_READ_TIMEOUT, DEFAULT_MAX_BODY_SIZE,
     DEFAULT_MAX_CONNECTIONS,
 };
 pub use service::RpcService;
 pub use state::State;
+pub use subscription::{Broadcast, PendingSink, SendError, Sink, SubscriptionId, TrySendError};
 
 /// The JSON Schema library whose `JsonSchema` trait gives params and results their schemas in
 /// the OpenRPC document; derive it with `schemars` as a dependency of your own (version 1).
@@ -117,6 +123,42 @@ pub use schemars;
 ///   `METHOD` constant is the method's [`MethodDef`]: `Methods::new().with(ping::METHOD)`.
 pub use jsonrpc_macros::method;
 
+/// Turns an `async fn` into a JSON-RPC subscription (server push over WebSocket) and registers
+/// it. See the [`subscription`](mod@crate::subscription) module for the wire format.
+///
+/// ```
+/// use std::time::Duration;
+/// use jsonrpc_runtime::{subscription, Error, Sink};
+///
+/// /// Counts from 0 to `count - 1`, one item every `interval_ms`.
+/// #[subscription(name = "subscribe_ticks", unsubscribe = "unsubscribe_ticks", notification = "ticks")]
+/// async fn ticks(sink: Sink<u64>, count: u64, interval_ms: u64) -> Result<(), Error> {
+///     for n in 0..count {
+///         sink.send(n).await?;
+///         tokio::time::sleep(Duration::from_millis(interval_ms)).await;
+///     }
+///     Ok(())
+/// }
+/// # fn main() {}
+/// ```
+///
+/// - **The first argument** is the [`Sink<T>`] the items go to (`T: Serialize`); take a
+///   [`PendingSink<T>`] instead to check the call before accepting it.
+/// - **The other arguments** are params and context, exactly as for [`#[method]`](method):
+///   by position or by name, `Option<T>` optional, `Params<T>`, `State<T>`, `RequestId`...
+///   Params that do not fit answer -32602 and start nothing.
+/// - **The return value** ends the subscription: `()` or `Ok` tells the client it is complete,
+///   `Err` sends it the error. Either way it is the last notification of the subscription.
+/// - **Options.** `unsubscribe = "..."` (required) names the method that ends a subscription;
+///   `name = "..."` the subscribe method (default: the function's name); `notification =
+///   "..."` the method name of the items (default: the subscribe method's name); `group` and
+///   `crate` as for `#[method]`. The three names are checked against every other method when
+///   the server starts.
+/// - **Transport.** Subscriptions need a connection that can push: over WebSocket they work;
+///   over HTTP a subscribe call answers
+///   [`code::NEEDS_CONNECTION`](crate::error::code::NEEDS_CONNECTION).
+pub use jsonrpc_macros::subscription;
+
 /// Not public API: the paths the code `#[method]` generates goes through.
 #[doc(hidden)]
 pub mod __private {
@@ -131,13 +173,15 @@ pub mod __private {
     pub use crate::params::ParamsReader;
     pub use crate::registry::{MethodDef, Registration};
     pub use crate::state::{StateKey, States};
+    pub use crate::subscription::sink::{FromPending, PendingSubscription, SinkItem};
+    pub use crate::subscription::start::subscribe;
     pub use crate::{Error, Params, State};
     pub use inventory;
     pub use schemars::SchemaGenerator;
 
     /// The typed client calls `#[method]` generates (see `client::typed`).
     #[cfg(feature = "client")]
-    pub use crate::client::typed::{self as client, client_calls};
+    pub use crate::client::typed::{self as client, client_calls, subscription_calls};
 
     /// Without the `client` feature, the typed client calls are not written.
     #[cfg(not(feature = "client"))]
@@ -148,6 +192,16 @@ pub mod __private {
     }
     #[cfg(not(feature = "client"))]
     pub use crate::__jsonrpc_client_calls as client_calls;
+
+    /// Without the `client` feature, the typed subscribe calls are not written.
+    #[cfg(not(feature = "client"))]
+    #[doc(hidden)]
+    #[macro_export]
+    macro_rules! __jsonrpc_subscription_calls {
+        ($($tokens:tt)*) => {};
+    }
+    #[cfg(not(feature = "client"))]
+    pub use crate::__jsonrpc_subscription_calls as subscription_calls;
 
     /// Decodes a `Params<T>` argument.
     pub fn whole_params<T: serde::de::DeserializeOwned>(

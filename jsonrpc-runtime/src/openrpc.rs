@@ -195,6 +195,8 @@ pub(crate) fn generator() -> SchemaGenerator {
 
 /// Builds the OpenRPC document of `methods`.
 ///
+/// Subscriptions are not listed: OpenRPC has no way to describe their notifications.
+///
 /// The document always lists `rpc.discover`, the method a dispatcher built with
 /// [`DispatcherBuilder::openrpc`](crate::DispatcherBuilder::openrpc) serves it as.
 pub fn document(info: &Info, methods: &Methods) -> Value {
@@ -203,6 +205,9 @@ pub fn document(info: &Info, methods: &Methods) -> Value {
         .iter()
         // A dispatcher's own method set holds `rpc.discover` already: describe it once.
         .filter(|(name, _)| *name != DISCOVER.name())
+        // OpenRPC describes calls that get one answer; subscriptions (and their unsubscribe
+        // methods) push over WebSocket and cannot be called over HTTP, so they are left out.
+        .filter(|(_, def)| def.subscription().is_none() && !def.is_unsubscribe())
         .collect();
     entries.sort_by_key(|(name, _)| *name);
     let docs: Vec<_> = entries

@@ -25,6 +25,27 @@ pub struct MethodDef {
     location: Location,
     group: Option<&'static str>,
     describe: Option<DescribeFn>,
+    role: Role,
+}
+
+/// What a method is for.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Role {
+    /// An ordinary `#[method]`.
+    Method,
+    /// The subscribe method of a `#[subscription]`.
+    Subscribe(SubscriptionNames),
+    /// The unsubscribe method of a `#[subscription]`.
+    Unsubscribe,
+}
+
+/// The other names of a subscription: its unsubscribe method and its notifications.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct SubscriptionNames {
+    /// The method that ends a subscription.
+    pub unsubscribe: &'static str,
+    /// The method name of the subscription's notifications (items and the end).
+    pub notification: &'static str,
 }
 
 /// The function `#[method]` generates to describe a method for OpenRPC.
@@ -47,6 +68,48 @@ impl MethodDef {
             location: Location { file, line },
             group: None,
             describe: None,
+            role: Role::Method,
+        }
+    }
+
+    /// Not public API: called by the code `#[subscription]` generates.
+    #[doc(hidden)]
+    pub const fn __subscription(
+        mut self,
+        unsubscribe: &'static str,
+        notification: &'static str,
+    ) -> Self {
+        self.role = Role::Subscribe(SubscriptionNames {
+            unsubscribe,
+            notification,
+        });
+        self
+    }
+
+    /// For a subscribe method (`#[subscription]`), the names of its unsubscribe method and of
+    /// its notifications; `None` for any other method.
+    pub fn subscription(&self) -> Option<SubscriptionNames> {
+        match self.role {
+            Role::Subscribe(names) => Some(names),
+            _ => None,
+        }
+    }
+
+    /// Whether this is the unsubscribe method of a subscription.
+    pub fn is_unsubscribe(&self) -> bool {
+        self.role == Role::Unsubscribe
+    }
+
+    /// The unsubscribe method that goes with a subscribe method.
+    fn unsubscribe_def(&self, name: &'static str) -> MethodDef {
+        MethodDef {
+            name,
+            call: crate::subscription::start::unsubscribe,
+            states: &[],
+            location: self.location,
+            group: self.group,
+            describe: None,
+            role: Role::Unsubscribe,
         }
     }
 
@@ -218,13 +281,21 @@ impl Methods {
         self
     }
 
-    /// Adds a method.
+    /// Adds a method. A subscription's method brings its unsubscribe method along.
     pub fn insert(&mut self, method: MethodDef) {
         let entry = Entry {
             def: method,
             middleware: Vec::new(),
         };
         self.insert_entry(Cow::Borrowed(method.name), entry);
+        if let Some(names) = method.subscription() {
+            let unsubscribe = method.unsubscribe_def(names.unsubscribe);
+            let entry = Entry {
+                def: unsubscribe,
+                middleware: Vec::new(),
+            };
+            self.insert_entry(Cow::Borrowed(names.unsubscribe), entry);
+        }
     }
 
     fn insert_entry(&mut self, name: Cow<'static, str>, entry: Entry) {
@@ -244,6 +315,31 @@ impl Methods {
         let (name, entry) = self.duplicates.first()?;
         let first = self.by_name.get(name).map_or(entry.def, |held| held.def);
         Some((name, first.location(), entry.def.location()))
+    }
+
+    /// A notification name of a subscription that is also the name of a method, or of another
+    /// subscription's notifications: the name, and where the two are defined.
+    pub(crate) fn first_notification_clash(
+        &self,
+    ) -> Option<(&'static str, crate::Location, crate::Location)> {
+        let mut subscriptions: Vec<MethodDef> = self
+            .by_name
+            .values()
+            .filter(|entry| entry.def.subscription().is_some())
+            .map(|entry| entry.def)
+            .collect();
+        subscriptions.sort_by_key(|def| (def.name, def.location));
+        let mut seen: HashMap<&'static str, crate::Location> = HashMap::new();
+        for def in subscriptions {
+            let notification = def.subscription()?.notification;
+            if let Some(method) = self.by_name.get(notification) {
+                return Some((notification, method.def.location(), def.location()));
+            }
+            if let Some(first) = seen.insert(notification, def.location()) {
+                return Some((notification, first, def.location()));
+            }
+        }
+        None
     }
 
     /// Only the methods of `group` (`#[method(group = "...")]`).

@@ -15,6 +15,7 @@ use hyper_util::server::graceful::GracefulShutdown;
 use tokio::net::{TcpListener, ToSocketAddrs};
 use tokio::sync::Semaphore;
 
+use crate::ws::WsConfig;
 use crate::{Dispatcher, DispatcherBuilder, Methods, RpcService};
 
 /// The default largest request body: 10 MiB.
@@ -47,7 +48,8 @@ pub async fn serve(addr: impl ToSocketAddrs) -> io::Result<()> {
     Server::builder().bind(addr).await?.run().await
 }
 
-/// A JSON-RPC server bound to an address, ready to run.
+/// A JSON-RPC server bound to an address, ready to run. It answers HTTP `POST`s and WebSocket
+/// upgrades (`GET` with `Upgrade: websocket`) on every path of that address.
 ///
 /// ```no_run
 /// use jsonrpc_runtime::Server;
@@ -67,12 +69,14 @@ pub struct Server {
     local_addr: SocketAddr,
     dispatcher: Dispatcher,
     config: HttpConfig,
+    websocket: WsConfig,
 }
 
 /// Configures a [`Server`].
 pub struct ServerBuilder {
     dispatcher: DispatcherBuilder,
     config: HttpConfig,
+    websocket: WsConfig,
 }
 
 #[derive(Clone, Copy)]
@@ -92,6 +96,7 @@ impl Server {
                 header_read_timeout: DEFAULT_HEADER_READ_TIMEOUT,
                 max_connections: DEFAULT_MAX_CONNECTIONS,
             },
+            websocket: WsConfig::default(),
         }
     }
 
@@ -119,7 +124,9 @@ impl Server {
             .timer(TokioTimer::new())
             .header_read_timeout(self.config.header_read_timeout);
         let graceful = GracefulShutdown::new();
-        let rpc = RpcService::new(self.dispatcher.clone()).max_body_size(self.config.max_body_size);
+        let rpc = RpcService::new(self.dispatcher.clone())
+            .max_body_size(self.config.max_body_size)
+            .websocket(self.websocket);
         let slots = Arc::new(Semaphore::new(self.config.max_connections));
         tokio::pin!(shutdown);
         loop {
@@ -153,7 +160,7 @@ impl Server {
                 async move { Ok::<_, Infallible>(rpc.handle(request, Some(peer)).await) }
             });
             let connection = http
-                .serve_connection(TokioIo::new(stream), service)
+                .serve_connection_with_upgrades(TokioIo::new(stream), service)
                 .into_owned();
             let connection = graceful.watch(connection);
             let first_request_timeout = self.config.header_read_timeout;
@@ -186,7 +193,9 @@ impl Server {
             });
         }
         drop(self.listener);
-        graceful.shutdown().await;
+        // HTTP connections finish their requests; WebSocket connections, which hyper has handed
+        // over, answer their calls in flight and close with 1001.
+        tokio::join!(graceful.shutdown(), rpc.close_websockets());
         Ok(())
     }
 }
@@ -221,6 +230,22 @@ impl ServerBuilder {
     /// queue until a connection closes. Default: [`DEFAULT_MAX_CONNECTIONS`].
     pub fn max_connections(mut self, connections: usize) -> Self {
         self.config.max_connections = connections.max(1);
+        self
+    }
+
+    /// How WebSocket connections are run: limits, timeouts, keep-alive, allowed origins. See
+    /// [`WsConfig`] for every default.
+    pub fn websocket(mut self, config: WsConfig) -> Self {
+        self.websocket = config;
+        self
+    }
+
+    /// Makes the ids of new subscriptions; see [`WsConfig::subscription_ids`].
+    pub fn subscription_ids(
+        mut self,
+        ids: impl Fn() -> crate::SubscriptionId + Send + Sync + 'static,
+    ) -> Self {
+        self.websocket = self.websocket.subscription_ids(ids);
         self
     }
 
@@ -278,6 +303,7 @@ impl ServerBuilder {
             local_addr,
             dispatcher,
             config: self.config,
+            websocket: self.websocket,
         })
     }
 }

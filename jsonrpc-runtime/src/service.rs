@@ -11,12 +11,22 @@ use http::{Method, Request, Response, StatusCode};
 use http_body::Body;
 use http_body_util::{BodyExt, Full};
 
+use std::sync::Arc;
+
 use crate::context::{PeerAddr, RequestParts};
 use crate::handler::BoxFuture;
+use crate::ws::{self, WsConfig, WsShared};
 use crate::{Dispatcher, Error, DEFAULT_MAX_BODY_SIZE};
 
-/// Answers JSON-RPC requests POSTed over HTTP: a [`tower_service::Service`] for any request body,
-/// so it mounts as an axum route, runs under tower layers, or serves hyper connections.
+/// Answers JSON-RPC requests POSTed over HTTP, and WebSocket upgrades on the same path: a
+/// [`tower_service::Service`] for any request body, so it mounts as an axum route, runs under
+/// tower layers, or serves hyper connections.
+///
+/// A `GET` with `Upgrade: websocket` becomes a WebSocket connection (see [`crate::ws`]); in
+/// axum, mount the service with `route_service` (every HTTP method) rather than
+/// `post_service` to let upgrades through, and await [`RpcService::close_websockets`] when
+/// the app shuts down. hyper connections must be served with upgrades enabled
+/// (`serve_connection_with_upgrades`).
 ///
 /// `POST` bodies are dispatched: 200 with `application/json`, or 204 when there is nothing to
 /// send. Other methods get 405 with `Allow: POST`; a body over the size limit gets 413 without
@@ -44,6 +54,7 @@ use crate::{Dispatcher, Error, DEFAULT_MAX_BODY_SIZE};
 pub struct RpcService {
     dispatcher: Dispatcher,
     max_body_size: usize,
+    ws: Arc<WsShared>,
 }
 
 impl RpcService {
@@ -53,13 +64,38 @@ impl RpcService {
         RpcService {
             dispatcher,
             max_body_size: DEFAULT_MAX_BODY_SIZE,
+            ws: Arc::new(WsShared::new(WsConfig::default())),
         }
+    }
+
+    /// Runs WebSocket connections with `config` (see [`WsConfig`] for the defaults).
+    pub fn websocket(mut self, config: WsConfig) -> Self {
+        self.ws = Arc::new(WsShared::new(config));
+        self
+    }
+
+    /// Closes every WebSocket connection of this service: each answers the calls it has in
+    /// flight, then gets close code 1001; new upgrades get 503. Resolves once all have closed.
+    ///
+    /// The built-in [`Server`](crate::Server) does this when it shuts down. Behind axum or
+    /// your own hyper loop, await it in your graceful shutdown: WebSocket connections have left
+    /// the HTTP server's hands, so its own graceful shutdown does not wait for them.
+    pub async fn close_websockets(&self) {
+        self.ws.shut_down().await;
     }
 
     /// The largest request body accepted, in bytes; larger bodies get 413.
     pub fn max_body_size(mut self, bytes: usize) -> Self {
         self.max_body_size = bytes;
         self
+    }
+
+    /// The largest WebSocket message: the configured one, or the body limit.
+    fn max_message_size(&self) -> usize {
+        self.ws
+            .config
+            .max_message_size
+            .unwrap_or(self.max_body_size)
     }
 
     /// The dispatcher behind the service.
@@ -78,6 +114,10 @@ impl RpcService {
         B: Body,
         B::Error: Into<Box<dyn std::error::Error + Send + Sync>>,
     {
+        if ws::is_upgrade(&request) {
+            let max_message_size = self.max_message_size();
+            return ws::upgrade(request, peer, &self.dispatcher, &self.ws, max_message_size);
+        }
         if request.method() != Method::POST {
             let mut response = plain(
                 StatusCode::METHOD_NOT_ALLOWED,

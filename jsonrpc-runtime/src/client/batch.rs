@@ -8,9 +8,10 @@ use std::marker::PhantomData;
 use serde::de::DeserializeOwned;
 
 use crate::client::response::{self, Reply};
-use crate::client::{request_body, Client, ClientError, Id, InvalidResponse, ToParams};
+use crate::client::{request_body, Client, ClientError, Id, InvalidResponse, ToParams, WsClient};
 
-/// Calls and notifications to send together, made by [`Client::batch`].
+/// Calls and notifications to send together, made by [`Client::batch`] (one HTTP request) or
+/// [`WsClient::batch`] (one WebSocket message).
 ///
 /// Each [`request`](Batch::request) gives a [`BatchCall`] handle; after
 /// [`send`](Batch::send), the handle picks its result out of the [`BatchResponse`], whatever
@@ -29,13 +30,19 @@ use crate::client::{request_body, Client, ClientError, Id, InvalidResponse, ToPa
 /// # }
 /// ```
 pub struct Batch {
-    client: Client,
+    client: Target,
     /// The request objects, each serialized when it was added.
     requests: Vec<Vec<u8>>,
     /// The ids of the calls (not the notifications), in order.
     ids: Vec<Id>,
     /// The first params that could not be serialized: the batch fails with it when sent.
     error: Option<ClientError>,
+}
+
+/// What a batch is sent through.
+enum Target {
+    Http(Client),
+    Ws(WsClient),
 }
 
 /// The handle of one call in a [`Batch`]: reads its result, an `R`, from the
@@ -53,6 +60,14 @@ pub struct BatchResponse {
 
 impl Batch {
     pub(crate) fn new(client: Client) -> Batch {
+        Batch::with(Target::Http(client))
+    }
+
+    pub(crate) fn over_ws(client: WsClient) -> Batch {
+        Batch::with(Target::Ws(client))
+    }
+
+    fn with(client: Target) -> Batch {
         Batch {
             client,
             requests: Vec::new(),
@@ -69,7 +84,10 @@ impl Batch {
         method: &str,
         params: impl ToParams,
     ) -> BatchCall<R> {
-        let id = self.client.next_id();
+        let id = match &self.client {
+            Target::Http(client) => client.next_id(),
+            Target::Ws(client) => client.next_id(),
+        };
         self.push(method, params, Some(&id));
         self.ids.push(id.clone());
         BatchCall {
@@ -98,6 +116,9 @@ impl Batch {
     /// `Err` concerns the whole batch (the transport, the HTTP status, a response that is not a
     /// batch response, an error object the server answered the whole batch with); each call's
     /// own result or error is read from the [`BatchResponse`]. An empty batch sends nothing.
+    ///
+    /// Over a WebSocket, the answer is the array that answers one of the batch's ids (a batch
+    /// of notifications only completes once it is queued on the connection).
     pub async fn send(self) -> Result<BatchResponse, ClientError> {
         if let Some(error) = self.error {
             return Err(error);
@@ -118,7 +139,10 @@ impl Batch {
             body.extend_from_slice(request);
         }
         body.push(b']');
-        let response = self.client.exchange(body).await?;
+        let response = match &self.client {
+            Target::Http(client) => client.exchange(body).await?,
+            Target::Ws(client) => client.send_batch(self.ids.clone(), body).await?.into(),
+        };
         if self.ids.is_empty() {
             // Only notifications: nothing to read.
             return Ok(BatchResponse::default());

@@ -7,8 +7,9 @@ use std::time::Duration;
 use crate::client::Id;
 use crate::Error;
 
-/// Why a call through a [`Client`](crate::client::Client) or
-/// [`BlockingClient`](crate::client::BlockingClient) failed.
+/// Why a call through a [`Client`](crate::client::Client),
+/// [`BlockingClient`](crate::client::BlockingClient) or [`WsClient`](crate::client::WsClient)
+/// failed, or why a [`Subscription`](crate::client::Subscription) ended.
 ///
 /// ```no_run
 /// use jsonrpc_runtime::client::{Client, ClientError};
@@ -74,9 +75,28 @@ pub enum ClientError {
     )]
     InsideAsyncRuntime,
     /// The client is misconfigured: a URL or header that is not valid, an id generator that
-    /// repeats itself within a batch.
+    /// repeats itself within a batch, a root certificate that cannot be read.
     #[error("invalid client configuration: {0}")]
     InvalidConfig(String),
+    /// The WebSocket connection of a [`WsClient`](crate::client::WsClient) is closed, or
+    /// closed while the call waited: the server closed it, it broke, it stopped answering
+    /// pings, or the client was closed. The text says which. Every call waiting on the
+    /// connection fails with it, and every subscription on it yields it once and ends.
+    #[error("the WebSocket connection is closed: {0}")]
+    ConnectionClosed(String),
+    /// A [`Subscription`](crate::client::Subscription) was read too slowly: its buffer of
+    /// `buffer` items was full when the server sent another, so the client ended it (and
+    /// unsubscribed) rather than hold an ever-growing backlog. Raise the buffer with
+    /// [`WsClientBuilder::subscription_buffer`](crate::client::WsClientBuilder::subscription_buffer),
+    /// or read faster.
+    #[error(
+        "the subscription was read too slowly: its buffer of {buffer} items was full, so it \
+         was ended"
+    )]
+    Lagged {
+        /// The size of the subscription's buffer, in items.
+        buffer: usize,
+    },
 }
 
 /// How a response fails to answer its request. See [`ClientError::InvalidResponse`].
@@ -112,6 +132,10 @@ pub enum InvalidResponse {
     /// A batch response has more than one answer for this call.
     #[error("the batch response has more than one answer for id {0}")]
     DuplicateAnswer(Id),
+    /// The result of a subscribe call is not a subscription id (a string or an integer); the
+    /// JSON text it sent.
+    #[error("the subscription id {0} is not a string or an integer")]
+    InvalidSubscriptionId(String),
 }
 
 impl From<InvalidResponse> for ClientError {
@@ -140,5 +164,20 @@ impl ClientError {
             cause = error.source();
         }
         ClientError::Transport { message, source }
+    }
+
+    /// A transport error whose message starts with what was being done (`context`).
+    #[cold]
+    pub(crate) fn transport_while(
+        context: &str,
+        source: impl Into<Box<dyn StdError + Send + Sync>>,
+    ) -> ClientError {
+        match ClientError::transport(source) {
+            ClientError::Transport { message, source } => ClientError::Transport {
+                message: format!("{context}: {message}"),
+                source,
+            },
+            other => other,
+        }
     }
 }

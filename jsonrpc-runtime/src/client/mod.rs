@@ -1,5 +1,7 @@
-//! JSON-RPC 2.0 clients over HTTP: [`Client`] for async code, [`BlockingClient`] for code
-//! that is not (scripts, tests, command-line tools).
+//! JSON-RPC 2.0 clients: over HTTP, [`Client`] for async code and [`BlockingClient`] for code
+//! that is not (scripts, tests, command-line tools); over a WebSocket, [`WsClient`], which
+//! also subscribes ([`Subscription`]). With the default `tls` feature, `https://` and `wss://`
+//! URLs work too (rustls, trusting Mozilla's roots and any the builder adds).
 //!
 //! ```no_run
 //! use jsonrpc_runtime::client::{ByName, Client, ClientError};
@@ -94,6 +96,10 @@
 //! - A param or result type must not leave a lifetime out: write `Cow<'static, str>`, not
 //!   `Cow<str>`.
 //!
+//! The same `call` goes through a [`WsClient`] too (any [`RpcClient`]). A
+//! `#[subscription]` function gets `name::subscribe(&ws_client, params...)`, which returns a
+//! typed [`Subscription`].
+//!
 //! # Logging
 //!
 //! Like the seed's Python client, every exchange is logged at debug level through `tracing`:
@@ -109,9 +115,12 @@ mod error;
 mod id;
 mod params;
 mod response;
+#[cfg(feature = "tls")]
+mod tls;
 mod transport;
 #[doc(hidden)]
 pub mod typed;
+mod ws;
 
 use std::future::Future;
 use std::sync::Arc;
@@ -127,6 +136,11 @@ pub use blocking::{BlockingBatch, BlockingClient};
 pub use error::{ClientError, InvalidResponse};
 pub use id::{Id, IdGenerator, NumericIds, RandomIds, StringIds};
 pub use params::{ByName, ByPosition, ToParams};
+pub use typed::RpcClient;
+pub use ws::{
+    Subscription, WsClient, WsClientBuilder, DEFAULT_CONNECT_TIMEOUT, DEFAULT_MAX_MESSAGE_SIZE,
+    DEFAULT_PING_INTERVAL, DEFAULT_SUBSCRIPTION_BUFFER,
+};
 
 use transport::Transport;
 
@@ -184,10 +198,13 @@ pub struct ClientBuilder {
     max_response_size: usize,
     http2_prior_knowledge: bool,
     ids: Option<Box<dyn IdGenerator>>,
+    #[cfg(feature = "tls")]
+    tls: tls::TlsOptions,
 }
 
 impl Client {
-    /// A client for `url` (`http://host:port/path`) with the default settings.
+    /// A client for `url` (`http://host:port/path`, or `https://` with the `tls` feature) with
+    /// the default settings.
     pub fn new(url: &str) -> Result<Client, ClientError> {
         Client::builder(url).build()
     }
@@ -202,6 +219,8 @@ impl Client {
             max_response_size: DEFAULT_MAX_RESPONSE_SIZE,
             http2_prior_knowledge: false,
             ids: None,
+            #[cfg(feature = "tls")]
+            tls: tls::TlsOptions::default(),
         }
     }
 
@@ -293,18 +312,7 @@ impl ClientBuilder {
     /// Sends this header with every request (for authentication, say). A name or value that
     /// is not valid in HTTP makes [`build`](Self::build) fail.
     pub fn header(mut self, name: &str, value: &str) -> Self {
-        match (
-            HeaderName::from_bytes(name.as_bytes()),
-            HeaderValue::from_str(value),
-        ) {
-            (Ok(name), Ok(value)) => {
-                self.headers.insert(name, value);
-            }
-            _ => {
-                self.header_error
-                    .get_or_insert_with(|| format!("invalid header {name:?}"));
-            }
-        }
+        add_header(&mut self.headers, &mut self.header_error, name, value);
         self
     }
 
@@ -333,6 +341,35 @@ impl ClientBuilder {
         self
     }
 
+    /// Also trusts this root certificate for `https://`: PEM (one or more `CERTIFICATE`
+    /// blocks) or DER. For a private CA or a self-signed server. One that cannot be read
+    /// makes [`build`](Self::build) fail.
+    ///
+    /// ```no_run
+    /// use jsonrpc_runtime::client::Client;
+    ///
+    /// # fn run() -> Result<(), Box<dyn std::error::Error>> {
+    /// let ca = std::fs::read("ca.pem")?;
+    /// let client = Client::builder("https://rpc.internal:8443/")
+    ///     .add_root_certificate(ca)
+    ///     .build()?;
+    /// # Ok(())
+    /// # }
+    /// ```
+    #[cfg(feature = "tls")]
+    pub fn add_root_certificate(mut self, certificate: impl AsRef<[u8]>) -> Self {
+        self.tls.add_root(certificate.as_ref());
+        self
+    }
+
+    /// Whether Mozilla's root certificates (webpki-roots) are trusted for `https://`.
+    /// Default: `true`; with `false`, only the added roots are.
+    #[cfg(feature = "tls")]
+    pub fn built_in_roots(mut self, enabled: bool) -> Self {
+        self.tls.built_in_roots(enabled);
+        self
+    }
+
     /// Checks the URL and headers and builds the async client. Needs no runtime; its calls do.
     pub fn build(self) -> Result<Client, ClientError> {
         if let Some(error) = self.header_error {
@@ -343,6 +380,8 @@ impl ClientBuilder {
             self.headers,
             self.max_response_size,
             self.http2_prior_knowledge,
+            #[cfg(feature = "tls")]
+            &self.tls,
         )?;
         let ids = self.ids.unwrap_or_else(|| Box::new(NumericIds::new()));
         Ok(Client {
@@ -375,6 +414,27 @@ fn request_body(method: &str, params: Option<&RawValue>, id: Option<&Id>) -> Vec
     body
 }
 
+/// Adds a header a builder was given; the first one that is not valid HTTP is kept as the
+/// builder's error.
+pub(crate) fn add_header(
+    headers: &mut HeaderMap,
+    error: &mut Option<String>,
+    name: &str,
+    value: &str,
+) {
+    match (
+        HeaderName::from_bytes(name.as_bytes()),
+        HeaderValue::from_str(value),
+    ) {
+        (Ok(name), Ok(value)) => {
+            headers.insert(name, value);
+        }
+        _ => {
+            error.get_or_insert_with(|| format!("invalid header {name:?}"));
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -403,9 +463,11 @@ mod tests {
     fn bad_configuration_is_an_error() {
         for url in [
             "not a url",
+            #[cfg(not(feature = "tls"))]
             "https://example.invalid/",
             "/relative",
             "ftp://x/",
+            "https:///",
         ] {
             assert!(
                 matches!(Client::new(url), Err(ClientError::InvalidConfig(_))),

@@ -141,7 +141,7 @@ fn read_object(raw: &RawValue) -> Result<Object<'_>, InvalidResponse> {
 }
 
 /// An error object: `code`, `message` and optional `data`.
-fn error_object(raw: &RawValue) -> Option<Error> {
+pub(crate) fn error_object(raw: &RawValue) -> Option<Error> {
     let Value::Object(mut members) = serde_json::from_str(raw.get()).ok()? else {
         return None;
     };

@@ -1,5 +1,6 @@
 //! The HTTP side of the client: one POST per request or batch, on hyper-util's pooled client
-//! (keep-alive, HTTP/1.1 or HTTP/2), with the `-->` and `<--` debug lines.
+//! (keep-alive, HTTP/1.1 or HTTP/2, TLS through rustls with the `tls` feature), with the `-->`
+//! and `<--` debug lines.
 
 use std::time::Duration;
 
@@ -12,14 +13,22 @@ use hyper_util::client::legacy::connect::HttpConnector;
 use hyper_util::client::legacy::Client as HyperClient;
 use hyper_util::rt::{TokioExecutor, TokioTimer};
 
+#[cfg(feature = "tls")]
+use crate::client::tls::TlsOptions;
 use crate::client::ClientError;
 
 /// How long an idle pooled connection is kept open.
 const POOL_IDLE_TIMEOUT: Duration = Duration::from_secs(90);
 
+/// What opens connections: plain TCP, and TLS over it for `https://` with the `tls` feature.
+#[cfg(feature = "tls")]
+type Connector = hyper_rustls::HttpsConnector<HttpConnector>;
+#[cfg(not(feature = "tls"))]
+type Connector = HttpConnector;
+
 /// One server endpoint, over a pool of connections.
 pub(crate) struct Transport {
-    http: HyperClient<HttpConnector, Full<Bytes>>,
+    http: HyperClient<Connector, Full<Bytes>>,
     uri: Uri,
     headers: HeaderMap,
     max_response_size: usize,
@@ -31,20 +40,25 @@ impl Transport {
         extra_headers: HeaderMap,
         max_response_size: usize,
         http2_prior_knowledge: bool,
+        #[cfg(feature = "tls")] tls: &TlsOptions,
     ) -> Result<Transport, ClientError> {
         let uri: Uri = url
             .parse()
             .map_err(|error| ClientError::InvalidConfig(format!("invalid URL {url:?}: {error}")))?;
         match uri.scheme_str() {
             Some("http") if uri.authority().is_some() => {}
+            #[cfg(feature = "tls")]
+            Some("https") if uri.authority().is_some() => {}
+            #[cfg(not(feature = "tls"))]
             Some("https") => {
                 return Err(ClientError::InvalidConfig(format!(
-                    "{url}: https is not supported (the client has no TLS); use an http:// URL"
+                    "{url}: https needs the `tls` feature of jsonrpc-runtime; use an http:// URL \
+                     or enable it"
                 )))
             }
             _ => {
                 return Err(ClientError::InvalidConfig(format!(
-                    "{url}: the URL must be absolute and start with http://"
+                    "{url}: the URL must be absolute and start with http:// or https://"
                 )))
             }
         }
@@ -57,6 +71,25 @@ impl Transport {
         let mut connector = HttpConnector::new();
         // Small requests go out at once rather than waiting for Nagle's algorithm.
         connector.set_nodelay(true);
+        #[cfg(feature = "tls")]
+        let connector = {
+            // Let `https://` through to the TLS layer wrapped around it.
+            connector.enforce_http(false);
+            let config = tls.config()?;
+            let builder = hyper_rustls::HttpsConnectorBuilder::new()
+                .with_tls_config(config)
+                .https_or_http();
+            // ALPN offers what the client may speak: h2 only with prior knowledge, otherwise
+            // both, and the server picks.
+            if http2_prior_knowledge {
+                builder.enable_http2().wrap_connector(connector)
+            } else {
+                builder
+                    .enable_http1()
+                    .enable_http2()
+                    .wrap_connector(connector)
+            }
+        };
         let http = HyperClient::builder(TokioExecutor::new())
             .pool_timer(TokioTimer::new())
             .pool_idle_timeout(POOL_IDLE_TIMEOUT)
@@ -82,7 +115,7 @@ impl Transport {
             .http
             .request(request)
             .await
-            .map_err(ClientError::transport)?;
+            .map_err(|error| self.request_error(error))?;
         let status = response.status();
         let body = self.read_body(response).await;
         if !status.is_success() {
@@ -96,6 +129,30 @@ impl Transport {
         let body = body?;
         log_response(&body, status);
         Ok(body)
+    }
+
+    /// A request that failed: one that could not connect (TCP, TLS) says where it tried and
+    /// why, without the client library's own wrapping.
+    #[cold]
+    fn request_error(&self, error: hyper_util::client::legacy::Error) -> ClientError {
+        use std::error::Error as _;
+        if !error.is_connect() {
+            return ClientError::transport(error);
+        }
+        let mut message = match self.uri.authority() {
+            Some(authority) => format!("could not connect to {authority}"),
+            None => "could not connect".to_owned(),
+        };
+        let mut cause = error.source();
+        while let Some(reason) = cause {
+            message.push_str(": ");
+            message.push_str(&reason.to_string());
+            cause = reason.source();
+        }
+        ClientError::Transport {
+            message,
+            source: Box::new(error),
+        }
     }
 
     /// Reads a body of at most `max_response_size` bytes; a declared length over the limit is

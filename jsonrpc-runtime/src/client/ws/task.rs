@@ -1,0 +1,722 @@
+//! The task that owns a WebSocket connection: it writes what the handles send, reads every
+//! frame, and routes responses to their calls and items to their subscriptions.
+
+use std::collections::{HashMap, VecDeque};
+use std::future::poll_fn;
+use std::sync::{Arc, Mutex};
+use std::task::{ready, Poll};
+use std::time::Duration;
+
+use bytes::Bytes;
+use futures_util::stream::SplitSink;
+use futures_util::{SinkExt, StreamExt};
+use serde::{Deserialize, Deserializer};
+use serde_json::value::{to_raw_value, RawValue};
+use tokio::sync::{mpsc, oneshot};
+use tokio::time::{Instant, Interval, MissedTickBehavior};
+use tokio_tungstenite::tungstenite::protocol::frame::coding::CloseCode;
+use tokio_tungstenite::tungstenite::protocol::CloseFrame;
+use tokio_tungstenite::tungstenite::{Error as WsError, Message};
+use tokio_tungstenite::WebSocketStream;
+
+use super::{Command, Dropped, Io, Item, Waiter};
+use crate::client::response::{self, error_object};
+use crate::client::{request_body, ClientError, Id, IdGenerator};
+use crate::Error;
+
+type Socket = WebSocketStream<Box<dyn Io>>;
+
+/// How many messages may wait to be written before the task stops taking commands (which
+/// then wait in the bounded command queue, and then in their callers).
+const MAX_OUTGOING: usize = 64;
+
+/// How many items for subscriptions not yet known are kept while a subscribe call is in
+/// flight (see [`Task::orphans`]).
+const MAX_ORPHANS: usize = 256;
+
+/// The pending calls are swept of abandoned ones (timed out, cancelled) when there are this
+/// many, and then whenever their number doubles.
+const PRUNE_FLOOR: usize = 64;
+
+/// How long closing the connection may take: the close frames, and the server's.
+const CLOSE_TIMEOUT: Duration = Duration::from_secs(2);
+
+/// The state of one connection, owned by its task.
+pub(super) struct Task {
+    commands: mpsc::Receiver<Command>,
+    drops: mpsc::UnboundedReceiver<Dropped>,
+    ids: Arc<dyn IdGenerator>,
+    closed: Arc<Mutex<Option<String>>>,
+    /// The number of items a subscription buffers.
+    buffer: usize,
+    /// What waits for a response, by request id.
+    pending: HashMap<Id, Pending>,
+    /// The batches in flight, by a key of their own.
+    batches: HashMap<u64, BatchWaiter>,
+    next_batch: u64,
+    /// The live subscriptions, by subscription id.
+    subscriptions: HashMap<Id, Route>,
+    /// How many subscribe calls are in flight.
+    subscribing: usize,
+    /// Items for subscription ids the task does not know, kept while a subscribe call is in
+    /// flight: a server may send the first items before the subscribe response. Bounded; the
+    /// oldest go first.
+    orphans: VecDeque<(Id, Event)>,
+    /// Messages to write, in order.
+    outgoing: VecDeque<Message>,
+    /// When to sweep `pending` next.
+    prune_at: usize,
+}
+
+/// What waits for a response id.
+enum Pending {
+    Waiter(Waiter),
+    /// One call of the batch with this key.
+    Batch(u64),
+}
+
+struct BatchWaiter {
+    ids: Vec<Id>,
+    reply: oneshot::Sender<Result<String, ClientError>>,
+}
+
+/// Where a subscription's items go.
+struct Route {
+    items: mpsc::Sender<Item>,
+    unsubscribe: String,
+}
+
+/// A subscription notification, read.
+enum Event {
+    Item(Box<RawValue>),
+    Complete,
+    Failed(Error),
+}
+
+/// Why the connection ended.
+enum End {
+    /// The client closed it (or every handle on it was dropped).
+    Client(&'static str),
+    /// The server sent a close frame.
+    Server(String),
+    /// Reading or writing failed, or the server stopped answering.
+    Broken(String),
+}
+
+impl Task {
+    pub(super) fn new(
+        commands: mpsc::Receiver<Command>,
+        drops: mpsc::UnboundedReceiver<Dropped>,
+        ids: Arc<dyn IdGenerator>,
+        closed: Arc<Mutex<Option<String>>>,
+        buffer: usize,
+    ) -> Task {
+        Task {
+            commands,
+            drops,
+            ids,
+            closed,
+            buffer,
+            pending: HashMap::new(),
+            batches: HashMap::new(),
+            next_batch: 0,
+            subscriptions: HashMap::new(),
+            subscribing: 0,
+            orphans: VecDeque::new(),
+            outgoing: VecDeque::new(),
+            prune_at: PRUNE_FLOOR,
+        }
+    }
+
+    /// Runs the connection until it ends, then fails whatever still waits on it.
+    pub(super) async fn run(mut self, socket: Socket, ping_interval: Option<Duration>) {
+        let (mut sink, mut stream) = socket.split();
+        let mut pings = ping_interval.map(|period| {
+            let mut pings = tokio::time::interval_at(Instant::now() + period, period);
+            pings.set_missed_tick_behavior(MissedTickBehavior::Delay);
+            pings
+        });
+        let mut unflushed = false;
+        // Whether a ping was sent at the last tick, and whether anything came in since.
+        let (mut pinged, mut heard) = (false, false);
+        let mut drops_open = true;
+        let end = loop {
+            let accepting = self.outgoing.len() < MAX_OUTGOING;
+            let writing = !self.outgoing.is_empty() || unflushed;
+            tokio::select! {
+                message = stream.next() => match message {
+                    Some(Ok(message)) => {
+                        heard = true;
+                        if let Some(end) = self.on_message(message) {
+                            break end;
+                        }
+                    }
+                    Some(Err(error)) => break End::Broken(read_error(error)),
+                    None => break End::Broken("the connection was closed".to_owned()),
+                },
+                written = write(&mut sink, &mut self.outgoing, &mut unflushed), if writing => {
+                    if let Err(error) = written {
+                        break End::Broken(format!("writing to the connection failed: {error}"));
+                    }
+                }
+                () = tick(&mut pings) => {
+                    if pinged && !heard {
+                        let period = ping_interval.unwrap_or_default();
+                        break End::Broken(format!(
+                            "the server answered nothing for {period:?} after a ping"
+                        ));
+                    }
+                    (pinged, heard) = (true, false);
+                    self.outgoing.push_back(Message::Ping(Bytes::new()));
+                    self.prune();
+                }
+                dropped = self.drops.recv(), if accepting && drops_open => match dropped {
+                    Some(dropped) => self.on_dropped(dropped),
+                    None => drops_open = false,
+                },
+                command = self.commands.recv(), if accepting => match command {
+                    Some(Command::Close) => break End::Client("the client closed the connection"),
+                    None => break End::Client("every handle on the connection was dropped"),
+                    Some(command) => self.on_command(command),
+                },
+            }
+        };
+
+        let reason = match &end {
+            End::Client(reason) => (*reason).to_owned(),
+            End::Server(reason) | End::Broken(reason) => reason.clone(),
+        };
+        tracing::debug!("WebSocket connection closed: {reason}");
+        self.fail_everything(&reason);
+        match end {
+            End::Client(_) => {
+                // What was queued before the close goes out first.
+                self.outgoing.push_back(Message::Close(Some(CloseFrame {
+                    code: CloseCode::Normal,
+                    reason: "".into(),
+                })));
+                let _ = tokio::time::timeout(CLOSE_TIMEOUT, async {
+                    write(&mut sink, &mut self.outgoing, &mut unflushed).await?;
+                    // Wait for the server's close frame, then close the TCP connection.
+                    while let Some(Ok(_)) = stream.next().await {}
+                    sink.close().await
+                })
+                .await;
+            }
+            // Sends the close frame tungstenite queued in answer to the server's.
+            End::Server(_) => {
+                let _ = tokio::time::timeout(CLOSE_TIMEOUT, sink.close()).await;
+            }
+            End::Broken(_) => {}
+        }
+    }
+
+    /// Handles one frame read; `Some` when the connection ends with it.
+    fn on_message(&mut self, message: Message) -> Option<End> {
+        match message {
+            Message::Text(text) => {
+                tracing::debug!("<-- {}", text.as_str());
+                self.on_text(text.as_str());
+            }
+            Message::Binary(bytes) => match std::str::from_utf8(&bytes) {
+                Ok(text) => {
+                    tracing::debug!("<-- {text}");
+                    self.on_text(text);
+                }
+                Err(_) => tracing::debug!("ignoring a binary message that is not UTF-8 text"),
+            },
+            Message::Close(frame) => {
+                let reason = match frame {
+                    Some(frame) if frame.reason.is_empty() => {
+                        format!("the server closed it (code {})", u16::from(frame.code))
+                    }
+                    Some(frame) => format!(
+                        "the server closed it (code {}: {})",
+                        u16::from(frame.code),
+                        frame.reason.as_str()
+                    ),
+                    None => "the server closed it".to_owned(),
+                };
+                return Some(End::Server(reason));
+            }
+            Message::Ping(_) | Message::Pong(_) | Message::Frame(_) => {}
+        }
+        None
+    }
+
+    /// Routes one JSON-RPC message: a response, a batch response or a notification.
+    /// Anything else is logged and ignored: a server's bad message never fails the connection.
+    fn on_text(&mut self, text: &str) {
+        if text.trim_start().starts_with('[') {
+            self.on_batch_response(text);
+            return;
+        }
+        let Ok(envelope) = serde_json::from_str::<Envelope<'_>>(text) else {
+            tracing::debug!("ignoring a message that is not a JSON-RPC object");
+            return;
+        };
+        if envelope.method.is_some() {
+            match (envelope.id, envelope.params) {
+                (None, Some(params)) => self.on_notification(params),
+                (None, None) => tracing::debug!("ignoring a notification without params"),
+                (Some(_), _) => tracing::debug!("ignoring a request from the server"),
+            }
+            return;
+        }
+        match envelope
+            .id
+            .and_then(|raw| serde_json::from_str::<Id>(raw.get()).ok())
+        {
+            Some(id) => self.on_response(id, text),
+            None if envelope.error.is_some() => self.on_unmatched_error(text),
+            None => tracing::debug!("ignoring a response without a usable id"),
+        }
+    }
+
+    fn on_response(&mut self, id: Id, text: &str) {
+        match self.pending.remove(&id) {
+            Some(Pending::Waiter(waiter)) => {
+                let result = response::single(text.as_bytes(), &id);
+                self.complete(waiter, result);
+            }
+            Some(batch @ Pending::Batch(_)) => {
+                tracing::debug!("ignoring a single response to the call {id} of a batch");
+                self.pending.insert(id, batch);
+            }
+            None => tracing::debug!("ignoring a response to {id}: no call waits for it"),
+        }
+    }
+
+    /// An error response with a null id: the server could not read a request. It answers
+    /// the only call in flight, if there is just one; otherwise nobody can tell which.
+    fn on_unmatched_error(&mut self, text: &str) {
+        let calls = self
+            .pending
+            .values()
+            .filter(|pending| matches!(pending, Pending::Waiter(_)))
+            .count();
+        if calls == 1 && self.batches.is_empty() {
+            let id = self
+                .pending
+                .iter()
+                .find(|(_, pending)| matches!(pending, Pending::Waiter(_)))
+                .map(|(id, _)| id.clone());
+            if let Some(id) = id {
+                if let Some(Pending::Waiter(waiter)) = self.pending.remove(&id) {
+                    let result = response::single(text.as_bytes(), &id);
+                    self.complete(waiter, result);
+                }
+            }
+        } else if calls == 0 && self.batches.len() == 1 {
+            if let Some(key) = self.batches.keys().next().copied() {
+                self.finish_batch(key, text);
+            }
+        } else {
+            tracing::debug!("ignoring an error with a null id: it cannot be matched to a call");
+        }
+    }
+
+    /// A batch response: the batch that has the first known id in it gets the whole text.
+    fn on_batch_response(&mut self, text: &str) {
+        let Ok(elements) = serde_json::from_str::<Vec<&RawValue>>(text) else {
+            tracing::debug!("ignoring a message that is not a JSON array");
+            return;
+        };
+        let key = elements.iter().find_map(|element| {
+            let envelope = serde_json::from_str::<Envelope<'_>>(element.get()).ok()?;
+            let id = serde_json::from_str::<Id>(envelope.id?.get()).ok()?;
+            match self.pending.get(&id)? {
+                Pending::Batch(key) => Some(*key),
+                Pending::Waiter(_) => None,
+            }
+        });
+        match key {
+            Some(key) => self.finish_batch(key, text),
+            None => tracing::debug!("ignoring a batch response that answers no batch in flight"),
+        }
+    }
+
+    fn finish_batch(&mut self, key: u64, text: &str) {
+        if let Some(batch) = self.batches.remove(&key) {
+            for id in &batch.ids {
+                self.pending.remove(id);
+            }
+            let _ = batch.reply.send(Ok(text.to_owned()));
+        }
+    }
+
+    /// A notification: an item, the end or the failure of a subscription.
+    fn on_notification(&mut self, params: &RawValue) {
+        let Ok(notification) = serde_json::from_str::<SubscriptionParams<'_>>(params.get()) else {
+            tracing::debug!("ignoring a notification that is not a subscription's");
+            return;
+        };
+        let Ok(subscription) = serde_json::from_str::<Id>(notification.subscription.get()) else {
+            tracing::debug!("ignoring a notification whose subscription id is not usable");
+            return;
+        };
+        let event = if let Some(result) = notification.result {
+            Event::Item(result.to_owned())
+        } else if let Some(error) = notification.error {
+            Event::Failed(error_object(error).unwrap_or_else(|| {
+                Error::internal_error()
+                    .with_data("the server ended the subscription with a malformed error")
+            }))
+        } else if notification.complete.is_some_and(|raw| raw.get() == "true") {
+            Event::Complete
+        } else {
+            tracing::debug!("ignoring a subscription notification with no result");
+            return;
+        };
+        self.deliver(subscription, event);
+    }
+
+    /// Hands an event to its subscription's buffer.
+    fn deliver(&mut self, subscription: Id, event: Event) {
+        let Some(route) = self.subscriptions.get(&subscription) else {
+            if self.subscribing > 0 {
+                if self.orphans.len() == MAX_ORPHANS {
+                    self.orphans.pop_front();
+                }
+                self.orphans.push_back((subscription, event));
+            } else {
+                tracing::debug!("ignoring an item for {subscription}: no such subscription");
+            }
+            return;
+        };
+        match event {
+            Event::Item(_) if route.items.is_closed() => {
+                // The subscription was dropped; its unsubscribe is on the way.
+            }
+            Event::Item(item) => {
+                // The buffer has one slot more than `buffer`, kept for the error that ends
+                // the subscription.
+                if route.items.capacity() > 1 {
+                    let _ = route.items.try_send(Ok(item));
+                } else if let Some(route) = self.subscriptions.remove(&subscription) {
+                    tracing::debug!("subscription {subscription} lagged: its buffer is full");
+                    let _ = route.items.try_send(Err(ClientError::Lagged {
+                        buffer: self.buffer,
+                    }));
+                    self.unsubscribe(&subscription, &route.unsubscribe);
+                }
+            }
+            Event::Complete => {
+                self.subscriptions.remove(&subscription);
+            }
+            Event::Failed(error) => {
+                if let Some(route) = self.subscriptions.remove(&subscription) {
+                    let _ = route.items.try_send(Err(ClientError::Rpc(error)));
+                }
+            }
+        }
+    }
+
+    /// Hands a response to whoever waits for it.
+    fn complete(&mut self, waiter: Waiter, result: Result<Box<RawValue>, ClientError>) {
+        match waiter {
+            Waiter::Call(reply) => {
+                let _ = reply.send(result);
+            }
+            Waiter::Discard => {
+                if let Err(error) = result {
+                    tracing::debug!("an unsubscribe call failed: {error}");
+                }
+            }
+            Waiter::Subscribe { unsubscribe, reply } => {
+                self.subscribing = self.subscribing.saturating_sub(1);
+                let subscribed = result.and_then(|raw| {
+                    serde_json::from_str::<Id>(raw.get()).map_err(|_| {
+                        ClientError::from(crate::client::InvalidResponse::InvalidSubscriptionId(
+                            raw.get().to_owned(),
+                        ))
+                    })
+                });
+                match subscribed {
+                    Ok(subscription) => self.register(subscription, unsubscribe, reply),
+                    Err(error) => {
+                        let _ = reply.send(Err(error));
+                    }
+                }
+                if self.subscribing == 0 {
+                    self.orphans.clear();
+                }
+            }
+        }
+    }
+
+    /// Starts routing a new subscription's items, the early ones first.
+    fn register(
+        &mut self,
+        subscription: Id,
+        unsubscribe: String,
+        reply: oneshot::Sender<Result<(Id, mpsc::Receiver<Item>), ClientError>>,
+    ) {
+        let (items, receiver) = mpsc::channel(self.buffer + 1);
+        if reply.send(Ok((subscription.clone(), receiver))).is_err() {
+            // The caller gave up (timed out, or dropped the call): nobody will read it.
+            self.unsubscribe(&subscription, &unsubscribe);
+            return;
+        }
+        let route = Route { items, unsubscribe };
+        if self
+            .subscriptions
+            .insert(subscription.clone(), route)
+            .is_some()
+        {
+            tracing::debug!("the server reused the subscription id {subscription}");
+        }
+        if self.orphans.iter().any(|(id, _)| *id == subscription) {
+            for (id, event) in std::mem::take(&mut self.orphans) {
+                if id == subscription {
+                    self.deliver(id, event);
+                } else {
+                    self.orphans.push_back((id, event));
+                }
+            }
+        }
+    }
+
+    fn on_dropped(&mut self, dropped: Dropped) {
+        if let Some(route) = self.subscriptions.remove(&dropped.subscription) {
+            self.unsubscribe(&dropped.subscription, &route.unsubscribe);
+        }
+    }
+
+    /// Sends an unsubscribe call of the client's own, whose answer nobody reads.
+    fn unsubscribe(&mut self, subscription: &Id, method: &str) {
+        let Ok(params) = to_raw_value(&[subscription]) else {
+            return;
+        };
+        let id = self.ids.next_id();
+        if self.pending.contains_key(&id) {
+            return;
+        }
+        let frame = request_body(method, Some(&params), Some(&id));
+        self.pending.insert(id, Pending::Waiter(Waiter::Discard));
+        self.push(super::into_text(frame));
+    }
+
+    fn on_command(&mut self, command: Command) {
+        match command {
+            Command::Call {
+                id,
+                frame,
+                waiter,
+                forget,
+            } => {
+                if self.in_flight(&id) {
+                    fail(waiter, in_use(&id));
+                    return;
+                }
+                if let Some(subscription) = forget {
+                    self.subscriptions.remove(&subscription);
+                }
+                if matches!(waiter, Waiter::Subscribe { .. }) {
+                    self.subscribing += 1;
+                }
+                self.pending.insert(id, Pending::Waiter(waiter));
+                self.push(frame);
+            }
+            Command::Batch { ids, frame, reply } => {
+                if ids.is_empty() {
+                    self.push(frame);
+                    let _ = reply.send(Ok(String::new()));
+                    return;
+                }
+                if let Some(id) = ids.iter().find(|id| self.in_flight(id)) {
+                    let _ = reply.send(Err(in_use(id)));
+                    return;
+                }
+                let key = self.next_batch;
+                self.next_batch += 1;
+                for id in &ids {
+                    self.pending.insert(id.clone(), Pending::Batch(key));
+                }
+                self.batches.insert(key, BatchWaiter { ids, reply });
+                self.push(frame);
+            }
+            Command::Notify { frame } => self.push(frame),
+            Command::Close => {}
+        }
+        if self.pending.len() >= self.prune_at {
+            self.prune();
+            self.prune_at = (self.pending.len() * 2).max(PRUNE_FLOOR);
+        }
+    }
+
+    /// Whether a call that still waits has this id.
+    fn in_flight(&self, id: &Id) -> bool {
+        self.pending
+            .get(id)
+            .is_some_and(|pending| self.is_live(pending))
+    }
+
+    fn is_live(&self, pending: &Pending) -> bool {
+        match pending {
+            Pending::Waiter(Waiter::Call(reply)) => !reply.is_closed(),
+            Pending::Waiter(Waiter::Subscribe { reply, .. }) => !reply.is_closed(),
+            Pending::Waiter(Waiter::Discard) => true,
+            Pending::Batch(key) => self
+                .batches
+                .get(key)
+                .is_some_and(|batch| !batch.reply.is_closed()),
+        }
+    }
+
+    /// Forgets the calls nobody waits for any more (timed out, cancelled).
+    fn prune(&mut self) {
+        let mut pending = std::mem::take(&mut self.pending);
+        pending.retain(|_, entry| {
+            let live = self.is_live(entry);
+            if !live && matches!(entry, Pending::Waiter(Waiter::Subscribe { .. })) {
+                self.subscribing = self.subscribing.saturating_sub(1);
+            }
+            live
+        });
+        self.pending = pending;
+        self.batches.retain(|_, batch| !batch.reply.is_closed());
+        if self.subscribing == 0 {
+            self.orphans.clear();
+        }
+    }
+
+    fn push(&mut self, frame: String) {
+        tracing::debug!("--> {frame}");
+        self.outgoing.push_back(Message::text(frame));
+    }
+
+    /// The connection has ended: every call waiting fails with `reason`, every subscription
+    /// yields it and ends, and so do the commands still queued.
+    fn fail_everything(&mut self, reason: &str) {
+        *self
+            .closed
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner()) = Some(reason.to_owned());
+        self.commands.close();
+        self.drops.close();
+        let error = || ClientError::ConnectionClosed(reason.to_owned());
+        for (_, pending) in self.pending.drain() {
+            if let Pending::Waiter(waiter) = pending {
+                fail(waiter, error());
+            }
+        }
+        for (_, batch) in self.batches.drain() {
+            let _ = batch.reply.send(Err(error()));
+        }
+        for (_, route) in self.subscriptions.drain() {
+            let _ = route.items.try_send(Err(error()));
+        }
+        self.orphans.clear();
+        while let Ok(command) = self.commands.try_recv() {
+            match command {
+                Command::Call { waiter, .. } => fail(waiter, error()),
+                Command::Batch { reply, .. } => {
+                    let _ = reply.send(Err(error()));
+                }
+                Command::Notify { .. } | Command::Close => {}
+            }
+        }
+    }
+}
+
+fn fail(waiter: Waiter, error: ClientError) {
+    match waiter {
+        Waiter::Call(reply) => {
+            let _ = reply.send(Err(error));
+        }
+        Waiter::Subscribe { reply, .. } => {
+            let _ = reply.send(Err(error));
+        }
+        Waiter::Discard => {}
+    }
+}
+
+#[cold]
+fn in_use(id: &Id) -> ClientError {
+    ClientError::InvalidConfig(format!(
+        "the id generator gave the id {id}, which a call in flight on this connection already has"
+    ))
+}
+
+/// Writes the queued messages and flushes them. Cancel-safe: a message leaves the queue only
+/// once the socket has taken it.
+async fn write(
+    sink: &mut SplitSink<Socket, Message>,
+    outgoing: &mut VecDeque<Message>,
+    unflushed: &mut bool,
+) -> Result<(), WsError> {
+    poll_fn(|cx| {
+        while !outgoing.is_empty() {
+            ready!(sink.poll_ready_unpin(cx))?;
+            if let Some(message) = outgoing.pop_front() {
+                sink.start_send_unpin(message)?;
+                *unflushed = true;
+            }
+        }
+        ready!(sink.poll_flush_unpin(cx))?;
+        *unflushed = false;
+        Poll::Ready(Ok(()))
+    })
+    .await
+}
+
+/// The next ping time; never, without pings.
+async fn tick(pings: &mut Option<Interval>) {
+    match pings {
+        Some(pings) => {
+            pings.tick().await;
+        }
+        None => std::future::pending().await,
+    }
+}
+
+/// Why reading failed, in words.
+fn read_error(error: WsError) -> String {
+    use tokio_tungstenite::tungstenite::error::ProtocolError;
+    match error {
+        WsError::Capacity(error) => {
+            format!("the server sent a message over the client's size limit ({error})")
+        }
+        WsError::Protocol(ProtocolError::ResetWithoutClosingHandshake) => {
+            "the server dropped the connection without a closing handshake".to_owned()
+        }
+        WsError::ConnectionClosed | WsError::AlreadyClosed => {
+            "the connection was closed".to_owned()
+        }
+        WsError::Io(error) => format!("reading from the connection failed: {error}"),
+        error => format!("reading from the connection failed: {error}"),
+    }
+}
+
+/// The members of a JSON-RPC message the task routes by. `Some` for a member that is present,
+/// even when it is `null`.
+#[derive(Deserialize)]
+struct Envelope<'a> {
+    #[serde(borrow, default, deserialize_with = "present")]
+    id: Option<&'a RawValue>,
+    #[serde(borrow, default, deserialize_with = "present")]
+    method: Option<&'a RawValue>,
+    #[serde(borrow, default, deserialize_with = "present")]
+    params: Option<&'a RawValue>,
+    #[serde(borrow, default, deserialize_with = "present")]
+    error: Option<&'a RawValue>,
+}
+
+/// The params of a subscription notification: `subscription`, and one of `result`, `error`
+/// and `complete`.
+#[derive(Deserialize)]
+struct SubscriptionParams<'a> {
+    #[serde(borrow)]
+    subscription: &'a RawValue,
+    #[serde(borrow, default, deserialize_with = "present")]
+    result: Option<&'a RawValue>,
+    #[serde(borrow, default, deserialize_with = "present")]
+    error: Option<&'a RawValue>,
+    #[serde(borrow, default, deserialize_with = "present")]
+    complete: Option<&'a RawValue>,
+}
+
+fn present<'de, D: Deserializer<'de>>(deserializer: D) -> Result<Option<&'de RawValue>, D::Error> {
+    <&RawValue>::deserialize(deserializer).map(Some)
+}
