@@ -124,6 +124,19 @@ async fn ticks(sink: Sink<u64>, count: u64, interval_ms: u64) -> Result<(), Erro
     Ok(())
 }
 
+/// Sends `0, 1, …, count - 1`, then ends the subscription with the error -32050.
+#[subscription(
+    name = "subscribe_failing",
+    unsubscribe = "unsubscribe_failing",
+    notification = "failing"
+)]
+async fn failing(sink: Sink<u64>, count: u64) -> Result<(), Error> {
+    for n in 0..count {
+        sink.send(n).await?;
+    }
+    Err(Error::new(-32050, "the feed broke"))
+}
+
 /// Every value passed to `publish` while subscribed.
 #[subscription(
     name = "subscribe_events",

@@ -11,21 +11,10 @@ mod ws_support;
 use std::time::{Duration, Instant};
 
 use jsonrpc_runtime::ws::{OriginPolicy, WsConfig};
-use jsonrpc_runtime::{method, subscription, Error, PendingSink, Sink};
+use jsonrpc_runtime::{method, subscription, Error, PendingSink};
 use serde_json::{json, Value};
 use tokio::io::AsyncWriteExt;
 use ws_support::{bounded, client_frame, raw_handshake, read_until_close, Event, Running, Ws};
-
-/// Sends one item, then ends the subscription with an application error.
-#[subscription(
-    name = "subscribe_failing",
-    unsubscribe = "unsubscribe_failing",
-    notification = "failing"
-)]
-async fn failing(sink: Sink<u32>) -> Result<(), Error> {
-    sink.send(1u32).await?;
-    Err(Error::new(-32050, "the feed broke"))
-}
 
 /// Accepted only for a positive `n`; then sends `n` and waits for the client to go.
 #[subscription(
@@ -200,6 +189,12 @@ async fn unsubscribe_answers_true_then_false_and_no_item_follows() {
     }
     let (answer, _) = ws.call("unsubscribe_ticks", json!([id]), 3).await;
     assert_eq!(answer["result"], false);
+    // Another subscription's unsubscribe method does not end it.
+    let id = ws.subscribe("subscribe_ticks", json!([100000, 50]), 6).await;
+    let (answer, _) = ws.call("unsubscribe_events", json!([id]), 7).await;
+    assert_eq!(answer["result"], false);
+    let (answer, _) = ws.call("unsubscribe_ticks", json!([id]), 8).await;
+    assert_eq!(answer["result"], true);
     // Another connection cannot end a subscription it did not make.
     let id = ws
         .subscribe("subscribe_ticks", json!([100000, 50]), 4)
@@ -215,10 +210,10 @@ async fn unsubscribe_answers_true_then_false_and_no_item_follows() {
 async fn a_subscription_that_fails_ends_with_its_error() {
     let server = spec().await;
     let mut ws = Ws::connect(server.addr).await;
-    let id = ws.subscribe("subscribe_failing", json!([]), 1).await;
+    let id = ws.subscribe("subscribe_failing", json!([1]), 1).await;
     assert_eq!(
         ws.next().await["params"],
-        json!({"subscription": id, "result": 1})
+        json!({"subscription": id, "result": 0})
     );
     assert_eq!(
         ws.next().await,

@@ -159,6 +159,11 @@ fn subscription_outcome(
         .notification
         .clone()
         .unwrap_or_else(|| syn::LitStr::new(&model.wire_name.value(), model.wire_name.span()));
+    let wire_name = &model.wire_name;
+    let unsubscribe = args
+        .unsubscribe
+        .as_ref()
+        .expect("checked by check::subscription");
     let output_span = model.output.map_or(ident.span(), |ty| ty.span());
     let output = Ident::new(
         "__jsonrpc_output",
@@ -177,7 +182,7 @@ fn subscription_outcome(
     };
     let asyncness = model.item.sig.asyncness;
     quote_spanned! {asyncness.span()=>
-        #private::subscribe(&__jsonrpc_call, #notification, move |__jsonrpc_pending| {
+        #private::subscribe(&__jsonrpc_call, #wire_name, #unsubscribe, #notification, move |__jsonrpc_pending| {
             let __jsonrpc_sink = #sink;
             async move { #end }
         })

@@ -49,6 +49,7 @@ impl Session {
     pub(crate) fn open(
         &self,
         notification: &'static str,
+        unsubscribe: String,
     ) -> Result<Arc<SubscriptionState>, AddError> {
         if self.gone.is_cancelled() {
             return Err(AddError::Gone);
@@ -69,6 +70,7 @@ impl Session {
         let state = Arc::new(SubscriptionState::new(
             id_json.clone(),
             notification,
+            unsubscribe,
             self.outbox.clone(),
             self.gone.child_token(),
         ));
@@ -76,10 +78,17 @@ impl Session {
         Ok(state)
     }
 
-    /// Ends the subscription whose id is `id_json` at the client's request; `false` when the
-    /// connection has no such subscription (never had, or it has ended).
-    pub(crate) fn unsubscribe(&self, id_json: &str) -> bool {
-        let removed = self.table().remove(id_json);
+    /// Ends the subscription whose id is `id_json` at the client's request through the method
+    /// `unsubscribe`; `false` when the connection has no such subscription (never had, it has
+    /// ended, or it is ended by another method).
+    pub(crate) fn unsubscribe(&self, id_json: &str, unsubscribe: &str) -> bool {
+        let removed = {
+            let mut table = self.table();
+            match table.get(id_json) {
+                Some(state) if state.unsubscribe() == unsubscribe => table.remove(id_json),
+                _ => None,
+            }
+        };
         match removed {
             Some(state) => state.end(),
             None => false,

@@ -15,6 +15,8 @@ use super::{Outbox, QueueError};
 pub(crate) struct SubscriptionState {
     id_json: Box<str>,
     notification: &'static str,
+    /// The method that ends it, as served.
+    unsubscribe: String,
     outbox: Outbox,
     /// Cancelled when the subscription ends, by the client, the server or a closed connection.
     ended: CancellationToken,
@@ -37,12 +39,14 @@ impl SubscriptionState {
     pub(crate) fn new(
         id_json: Box<str>,
         notification: &'static str,
+        unsubscribe: String,
         outbox: Outbox,
         ended: CancellationToken,
     ) -> Self {
         SubscriptionState {
             id_json,
             notification,
+            unsubscribe,
             outbox,
             ended,
             announced: CancellationToken::new(),
@@ -58,6 +62,11 @@ impl SubscriptionState {
     /// The method name of the subscription's notifications.
     pub(crate) fn notification(&self) -> &'static str {
         self.notification
+    }
+
+    /// The method that ends it, as served.
+    pub(crate) fn unsubscribe(&self) -> &str {
+        &self.unsubscribe
     }
 
     /// Whether the subscription has ended.

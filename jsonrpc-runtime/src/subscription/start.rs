@@ -17,10 +17,18 @@ use crate::Error;
 
 /// Opens a subscription for a subscribe call and starts its function on a task of its own.
 ///
+/// `name`, `unsubscribe` and `notification` are the names the definition gives; the method may
+/// be served under a prefix (`Methods::prefixed`), which its unsubscribe method then has too.
 /// `start` builds the function's future from the pending subscription (the generated code
 /// turns it into the function's first argument). The call is answered with the id once the
 /// subscription is accepted, at once for a [`Sink`](crate::Sink) argument.
-pub fn subscribe<F, Fut>(call: &Call<'_>, notification: &'static str, start: F) -> Outcome<'static>
+pub fn subscribe<F, Fut>(
+    call: &Call<'_>,
+    name: &'static str,
+    unsubscribe: &'static str,
+    notification: &'static str,
+    start: F,
+) -> Outcome<'static>
 where
     F: FnOnce(PendingSubscription) -> Fut,
     Fut: Future<Output = Result<(), Error>> + Send + 'static,
@@ -33,7 +41,12 @@ where
         // A notification could never learn its subscription's id: nothing is started.
         return Outcome::Ready(Ok(SuccessHead::raw("null")));
     }
-    let state = match scope.session.open(notification) {
+    // Only this subscription's own unsubscribe method, as served, may end it.
+    let unsubscribe = match method.strip_suffix(name) {
+        Some(prefix) if !prefix.is_empty() => format!("{prefix}{unsubscribe}"),
+        _ => unsubscribe.to_owned(),
+    };
+    let state = match scope.session.open(notification, unsubscribe) {
         Ok(state) => state,
         Err(AddError::TooMany(limit)) => {
             return Outcome::Ready(Err(Error::new(
@@ -136,7 +149,8 @@ fn end_unanswered(state: &SubscriptionState, session: &Weak<Session>) {
 }
 
 /// The entry point of every unsubscribe method: params `[id]` (or `{"subscription": id}`),
-/// answered `true` when the connection had that subscription open.
+/// answered `true` when the connection had that subscription open, and it is one this method
+/// ends (`unsubscribe_events` does not end a `subscribe_ticks` subscription).
 pub(crate) fn unsubscribe(call: Call<'_>) -> Outcome<'_> {
     let Some(scope) = call.context.session else {
         return Outcome::Ready(Err(needs_connection(call.context.method)));
@@ -148,7 +162,7 @@ pub(crate) fn unsubscribe(call: Call<'_>) -> Outcome<'_> {
     });
     Outcome::Ready(id.and_then(|id| {
         let json = serde_json::to_string(&id).unwrap_or_default();
-        SuccessHead::new(&scope.session.unsubscribe(&json))
+        SuccessHead::new(&scope.session.unsubscribe(&json, call.context.method))
     }))
 }
 
