@@ -8,13 +8,23 @@
 //! ```
 //!
 //! The same address serves WebSocket (`ws://127.0.0.1:5000/`), with the subscriptions
-//! `subscribe_ticks` and `subscribe_events` (fed by `publish`).
+//! `subscribe_ticks` and `subscribe_events` (fed by `publish`). The first argument may also
+//! name a stream transport, with `--framing lines|content-length` (default `lines`):
+//!
+//! ```sh
+//! cargo run --example spec_server tcp://127.0.0.1:5001
+//! cargo run --example spec_server unix:/tmp/spec.sock --framing content-length
+//! cargo run --example spec_server stdio
+//! ```
+//!
+//! Over a connection, `ask_client` and `tell_client` call the other side through `Peer`.
 
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 
 use jsonrpc_runtime::openrpc::Info;
-use jsonrpc_runtime::{method, subscription, Broadcast, Error, Params, Server, Sink, State};
+use jsonrpc_runtime::stream::Framing;
+use jsonrpc_runtime::{method, subscription, Broadcast, Error, Params, Peer, Server, Sink, State};
 use serde_json::{json, Value};
 
 /// Answers "pong".
@@ -153,6 +163,19 @@ fn publish(value: Value, hub: State<Broadcast<Value>>) -> usize {
     hub.send(value)
 }
 
+/// Sends a request to the connection's other side and answers with its result; its error
+/// becomes this call's error, with its code and message.
+#[method]
+async fn ask_client(method: String, params: Value, peer: Peer) -> Result<Value, Error> {
+    Ok(peer.request(&method, params).await?)
+}
+
+/// Sends a notification to the connection's other side.
+#[method]
+async fn tell_client(method: String, params: Value, peer: Peer) -> Result<(), Error> {
+    Ok(peer.notify(&method, params).await?)
+}
+
 /// The server with its state and its OpenRPC document; the conformance tests include this file
 /// to run the same server in-process.
 pub fn builder() -> jsonrpc_runtime::ServerBuilder {
@@ -164,12 +187,38 @@ pub fn builder() -> jsonrpc_runtime::ServerBuilder {
 
 #[tokio::main]
 async fn main() -> std::io::Result<()> {
-    let addr = std::env::args()
-        .nth(1)
-        .unwrap_or_else(|| "127.0.0.1:5000".to_owned());
+    let mut args = std::env::args().skip(1);
+    let mut addr = "127.0.0.1:5000".to_owned();
+    let mut framing = Framing::Lines;
+    while let Some(arg) = args.next() {
+        if arg == "--framing" {
+            let value = args.next().unwrap_or_default();
+            framing = value
+                .parse()
+                .map_err(|error| std::io::Error::new(std::io::ErrorKind::InvalidInput, error))?;
+        } else {
+            addr = arg;
+        }
+    }
+    if addr == "stdio" {
+        // stdout carries the protocol: nothing else may be printed there.
+        eprintln!("serving JSON-RPC on stdin and stdout ({framing:?} framing)");
+        return builder().serve_stdio(framing).await;
+    }
+    if let Some(tcp) = addr.strip_prefix("tcp://") {
+        let server = builder().bind_tcp(tcp, framing).await?;
+        println!("listening on {}", server.local_addr());
+        return server.run().await;
+    }
+    #[cfg(unix)]
+    if let Some(path) = addr.strip_prefix("unix:") {
+        let server = builder().bind_unix(path, framing).await?;
+        println!("listening on {}", server.local_addr());
+        return server.run().await;
+    }
     let server = builder().bind(addr).await?;
-    // Printed so that a test that asked for port 0 knows where to connect.
-    // (WebSocket clients connect to the same address: ws://ADDR/.)
+    // Printed so that a test that asked for port 0 knows where to connect. WebSocket clients
+    // connect to the same address: ws://ADDR/.
     println!("listening on http://{}/", server.local_addr());
     server.run().await
 }

@@ -50,6 +50,8 @@ pub enum Extractor<'a> {
     MethodName,
     Headers,
     PeerAddr,
+    /// The connection's other side.
+    Peer,
     /// `Extension<T>`; the field is `T`.
     Extension(&'a Type),
 }
@@ -62,6 +64,7 @@ impl Extractor<'_> {
             Extractor::MethodName => "method_name",
             Extractor::Headers => "headers",
             Extractor::PeerAddr => "peer_addr",
+            Extractor::Peer => "peer",
             Extractor::Extension(_) => "extension",
         }
     }
@@ -142,6 +145,7 @@ fn extractor(ty: &Type) -> Option<Extractor<'static>> {
         "MethodName" => Some(Extractor::MethodName),
         "Headers" => Some(Extractor::Headers),
         "PeerAddr" => Some(Extractor::PeerAddr),
+        "Peer" => Some(Extractor::Peer),
         _ => None,
     }
 }

@@ -126,6 +126,11 @@ pub mod extract {
         ))
     }
 
+    /// Builds a `Peer` argument.
+    pub fn peer(context: &CallContext<'_>) -> Result<crate::Peer, Error> {
+        crate::peer::extract(context)
+    }
+
     /// Builds a `PeerAddr` argument.
     pub fn peer_addr(context: &CallContext<'_>) -> Result<PeerAddr, Error> {
         Ok(PeerAddr(context.request.and_then(|r| r.peer)))

@@ -43,6 +43,7 @@ pub mod middleware;
 mod notification;
 pub mod openrpc;
 mod params;
+mod peer;
 mod registry;
 mod request;
 mod response;
@@ -50,6 +51,7 @@ mod server;
 mod service;
 mod session;
 mod state;
+pub mod stream;
 pub mod subscription;
 pub mod ws;
 
@@ -61,6 +63,7 @@ pub use limits::{
     DEFAULT_MAX_RESPONSE_SIZE,
 };
 pub use params::Params;
+pub use peer::{Peer, PeerError, DEFAULT_PEER_TIMEOUT};
 pub use registry::{Location, MethodDef, Methods, SubscriptionNames};
 pub use server::{
     serve, Server, ServerBuilder, DEFAULT_HEADER_READ_TIMEOUT, DEFAULT_MAX_BODY_SIZE,
@@ -68,6 +71,7 @@ pub use server::{
 };
 pub use service::RpcService;
 pub use state::State;
+pub use stream::serve_stdio;
 pub use subscription::{Broadcast, PendingSink, SendError, Sink, SubscriptionId, TrySendError};
 
 /// The JSON Schema library whose `JsonSchema` trait gives params and results their schemas in

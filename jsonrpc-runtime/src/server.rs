@@ -74,9 +74,10 @@ pub struct Server {
 
 /// Configures a [`Server`].
 pub struct ServerBuilder {
-    dispatcher: DispatcherBuilder,
+    pub(crate) dispatcher: DispatcherBuilder,
     config: HttpConfig,
     websocket: WsConfig,
+    pub(crate) stream: crate::stream::StreamConfig,
 }
 
 #[derive(Clone, Copy)]
@@ -97,6 +98,7 @@ impl Server {
                 max_connections: DEFAULT_MAX_CONNECTIONS,
             },
             websocket: WsConfig::default(),
+            stream: crate::stream::StreamConfig::default(),
         }
     }
 

@@ -7,7 +7,10 @@
 //! - At the cap, or while the outgoing queue is full, the engine stops reading: a client that
 //!   sends faster than it reads slows itself down, and the server's memory stays bounded.
 //! - When the client goes, calls still running are dropped (their futures are not polled
-//!   again); on shutdown they are finished and answered first.
+//!   again); on shutdown, and at the end of a byte stream's input, they are finished and
+//!   answered first.
+//! - A message that answers one of this side's own requests (sent through
+//!   [`Peer`](crate::Peer)) goes to the request waiting for it, not to the dispatcher.
 
 use std::future::Future;
 use std::pin::Pin;
@@ -40,6 +43,8 @@ pub(crate) enum Ending {
     ClientGone,
     /// The server is shutting down; the calls in flight were answered.
     Shutdown,
+    /// The input ended (a stream's end of file); the calls in flight were answered.
+    InputEnded,
     /// The client broke the transport's rules.
     Violation(u16, &'static str),
 }
@@ -52,6 +57,9 @@ pub(crate) struct Connection<'a> {
     /// The most calls (messages) answered at once.
     pub(crate) max_in_flight: usize,
     pub(crate) shutdown: CancellationToken,
+    /// Whether the end of the input still lets answers out (a byte stream's half-close), so
+    /// the calls in flight are finished; a WebSocket's end is the end of the connection.
+    pub(crate) finish_on_end: bool,
 }
 
 type Answering = Pin<Box<dyn Future<Output = (MessageScope, Option<Vec<u8>>)> + Send>>;
@@ -77,6 +85,15 @@ impl Connection<'_> {
                 () = self.session.outbox.closed() => break Ending::ClientGone,
                 inbound = incoming.next(), if running.len() < self.max_in_flight => match inbound {
                     Some(Inbound::Message(bytes)) => {
+                        // An answer to one of this side's own requests (through `Peer`).
+                        if self.session.calls.expects_replies() {
+                            if let Some((id, reply)) = crate::session::read_reply(&bytes) {
+                                if !self.session.calls.answer(id, reply) {
+                                    tracing::debug!(id, "an answer came for no waiting request");
+                                }
+                                continue;
+                            }
+                        }
                         let mut answering = self.answer(bytes);
                         // Most calls complete at once: answer those without keeping them.
                         let polled = std::future::poll_fn(|cx| Poll::Ready(answering.as_mut().poll(cx))).await;
@@ -91,11 +108,12 @@ impl Connection<'_> {
                     }
                     Some(Inbound::Alive) => {}
                     Some(Inbound::Violation(code, reason)) => break Ending::Violation(code, reason),
+                    None if self.finish_on_end => break Ending::InputEnded,
                     None => break Ending::ClientGone,
                 },
             }
         };
-        if ending == Ending::Shutdown {
+        if matches!(ending, Ending::Shutdown | Ending::InputEnded) {
             while let Some((scope, answer)) = running.next().await {
                 if !self.queue(scope, answer).await {
                     break;

@@ -3,6 +3,7 @@
 //! dispatches each incoming message within a [`MessageScope`]; HTTP has no session, which is how
 //! a subscription learns that it needs another transport.
 
+mod calls;
 mod outbox;
 mod subscriptions;
 
@@ -11,6 +12,7 @@ use std::sync::{Arc, Mutex};
 
 use tokio_util::sync::CancellationToken;
 
+pub(crate) use calls::{read_reply, Calls};
 pub(crate) use outbox::{outbox, Inbox, Outbox, Outgoing, QueueError};
 pub(crate) use subscriptions::{DeliverError, SubscriptionState};
 
@@ -24,6 +26,8 @@ pub(crate) struct Session {
     subscriptions: Mutex<HashMap<Box<str>, Arc<SubscriptionState>>>,
     max_subscriptions: usize,
     ids: SubscriptionIds,
+    /// Requests this side sent the other, waiting for their answers.
+    pub(crate) calls: Calls,
 }
 
 /// Why a subscription could not be added to a session.
@@ -42,6 +46,7 @@ impl Session {
             subscriptions: Mutex::new(HashMap::new()),
             max_subscriptions,
             ids,
+            calls: Calls::default(),
         }
     }
 
@@ -109,6 +114,7 @@ impl Session {
     /// Marks the connection closed: every subscription ends, and their functions learn it.
     pub(crate) fn close(&self) {
         self.gone.cancel();
+        self.calls.fail_all();
         let ended: Vec<_> = self.table().drain().map(|(_, state)| state).collect();
         for state in ended {
             state.end();

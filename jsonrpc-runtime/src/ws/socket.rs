@@ -58,6 +58,7 @@ pub(crate) async fn run<S>(
         session: Arc::clone(&session),
         max_in_flight: config.max_in_flight,
         shutdown,
+        finish_on_end: false,
     };
     // The stream ends after an error; `take_while` stops it there rather than polling a
     // broken socket again.
@@ -76,7 +77,7 @@ pub(crate) async fn run<S>(
             tracing::debug!(code, reason, "closing a WebSocket connection");
             outbox.try_close(code, reason);
         }
-        Ending::ClientGone => outbox.try_close(1000, ""),
+        Ending::ClientGone | Ending::InputEnded => outbox.try_close(1000, ""),
     }
     drop(outbox);
     drop(connection);
