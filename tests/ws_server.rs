@@ -190,7 +190,9 @@ async fn unsubscribe_answers_true_then_false_and_no_item_follows() {
     let (answer, _) = ws.call("unsubscribe_ticks", json!([id]), 3).await;
     assert_eq!(answer["result"], false);
     // Another subscription's unsubscribe method does not end it.
-    let id = ws.subscribe("subscribe_ticks", json!([100000, 50]), 6).await;
+    let id = ws
+        .subscribe("subscribe_ticks", json!([100000, 50]), 6)
+        .await;
     let (answer, _) = ws.call("unsubscribe_events", json!([id]), 7).await;
     assert_eq!(answer["result"], false);
     let (answer, _) = ws.call("unsubscribe_ticks", json!([id]), 8).await;
@@ -453,4 +455,42 @@ async fn subscribing_over_http_says_a_websocket_is_needed() {
         .as_str()
         .unwrap()
         .contains("WebSocket"));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_server_calls_the_client_back_over_the_websocket() {
+    let server = spec().await;
+    let mut ws = Ws::connect(server.addr).await;
+    ws.send(r#"{"jsonrpc":"2.0","method":"ask_client","params":["client.greet",["Ada"]],"id":"outer"}"#)
+        .await;
+    // The server's own request comes first; the client answers it.
+    let request = ws.next().await;
+    assert_eq!(request["method"], "client.greet");
+    assert_eq!(request["params"], json!(["Ada"]));
+    let id = request["id"].clone();
+    assert!(id.is_number(), "{request}");
+    ws.send_json(json!({"jsonrpc": "2.0", "result": "hello, Ada", "id": id}))
+        .await;
+    assert_eq!(
+        ws.next().await,
+        json!({"jsonrpc":"2.0","result":"hello, Ada","id":"outer"})
+    );
+    // The client's error becomes the call's error.
+    ws.send(r#"{"jsonrpc":"2.0","method":"ask_client","params":["client.greet",[]],"id":2}"#)
+        .await;
+    let request = ws.next().await;
+    ws.send_json(json!({"jsonrpc": "2.0", "error": {"code": -32602, "message": "who?"}, "id": request["id"]}))
+        .await;
+    let answer = ws.next().await;
+    assert_eq!(answer["error"]["code"], -32602);
+    assert_eq!(answer["error"]["message"], "who?");
+    // A notification to the client.
+    let (answer, before) = ws
+        .call("tell_client", json!({"method": "client.note", "params": {"text": "hi"}}), 3)
+        .await;
+    assert_eq!(answer["result"], Value::Null);
+    assert_eq!(
+        before,
+        vec![json!({"jsonrpc":"2.0","method":"client.note","params":{"text":"hi"}})]
+    );
 }
