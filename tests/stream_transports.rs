@@ -463,3 +463,40 @@ async fn stdio_serves_a_child_process_in_both_framings() {
         assert!(started.elapsed() < Duration::from_secs(5));
     }
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn at_the_end_of_stdin_a_call_waiting_on_its_peer_fails_at_once() {
+    let mut child = tokio::process::Command::new(spec_server_binary())
+        .arg("stdio")
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::null())
+        .kill_on_drop(true)
+        .spawn()
+        .unwrap();
+    let mut stdin = child.stdin.take().unwrap();
+    stdin
+        .write_all(b"{\"jsonrpc\":\"2.0\",\"method\":\"ask_client\",\"params\":[\"client.describe\",[\"x\"]],\"id\":7}\n")
+        .await
+        .unwrap();
+    let started = Instant::now();
+    // No answer can come once stdin is closed.
+    drop(stdin);
+    let mut stdout = child.stdout.take().unwrap();
+    let mut output = Vec::new();
+    bounded("the server to exit", stdout.read_to_end(&mut output))
+        .await
+        .unwrap();
+    let messages = split(&output, Framing::Lines);
+    let answer = messages
+        .iter()
+        .find(|m| m["id"] == 7)
+        .expect("the call is answered");
+    assert_eq!(answer["error"]["code"], -32603, "{answer}");
+    assert!(
+        started.elapsed() < Duration::from_secs(5),
+        "took {:?}",
+        started.elapsed()
+    );
+    assert!(bounded("exit", child.wait()).await.unwrap().success());
+}

@@ -107,7 +107,7 @@ impl Peer {
     ) -> Result<R, PeerError> {
         let session = self.session()?;
         let params = params_json(&params)?;
-        let (id, answer) = session.calls.start();
+        let (id, answer) = session.calls.start().ok_or(PeerError::Closed)?;
         let request = request_bytes(method, params.as_deref(), Some(id));
         // Give up the call if this future is dropped or times out: its answer is not awaited.
         let forget = ForgetOnDrop {

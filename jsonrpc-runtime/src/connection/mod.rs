@@ -113,6 +113,11 @@ impl Connection<'_> {
                 },
             }
         };
+        if ending == Ending::InputEnded {
+            // No answer to this side's own requests can come any more: the calls waiting for
+            // one fail now rather than at their timeout.
+            self.session.calls.close();
+        }
         if matches!(ending, Ending::Shutdown | Ending::InputEnded) {
             while let Some((scope, answer)) = running.next().await {
                 if !self.queue(scope, answer).await {

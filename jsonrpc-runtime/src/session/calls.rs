@@ -4,7 +4,7 @@
 
 use std::borrow::Cow;
 use std::collections::HashMap;
-use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
 use std::sync::Mutex;
 
 use serde::Deserialize;
@@ -23,17 +23,23 @@ pub(crate) struct Calls {
     waiting: Mutex<HashMap<u64, oneshot::Sender<Reply>>>,
     /// `waiting.len()`, read without the lock on every incoming message.
     count: AtomicUsize,
+    /// Set once no answer can come any more (the input has ended).
+    closed: AtomicBool,
 }
 
 impl Calls {
-    /// A fresh id and the receiver its answer will come to.
-    pub(crate) fn start(&self) -> (u64, oneshot::Receiver<Reply>) {
+    /// A fresh id and the receiver its answer will come to; `None` once no answer can come.
+    pub(crate) fn start(&self) -> Option<(u64, oneshot::Receiver<Reply>)> {
         let id = self.next_id.fetch_add(1, Ordering::Relaxed) + 1;
         let (sender, receiver) = oneshot::channel();
         let mut waiting = self.lock();
+        // Checked under the lock, so that `close` cannot miss a call started meanwhile.
+        if self.closed.load(Ordering::Acquire) {
+            return None;
+        }
         waiting.insert(id, sender);
         self.count.store(waiting.len(), Ordering::Release);
-        (id, receiver)
+        Some((id, receiver))
     }
 
     /// Forgets a call whose caller gave up (timed out, or dropped its future).
@@ -66,9 +72,11 @@ impl Calls {
         }
     }
 
-    /// Fails every call: the connection has closed.
-    pub(crate) fn fail_all(&self) {
+    /// Fails every call, and every call started from now on: no answer can come any more
+    /// (the input has ended, or the connection has closed).
+    pub(crate) fn close(&self) {
         let mut waiting = self.lock();
+        self.closed.store(true, Ordering::Release);
         // Dropping the senders wakes each caller with "closed".
         waiting.clear();
         self.count.store(0, Ordering::Release);
@@ -140,11 +148,18 @@ mod tests {
     #[test]
     fn answers_reach_their_call_once() {
         let calls = Calls::default();
-        let (id, mut receiver) = calls.start();
+        let (id, mut receiver) = calls.start().unwrap();
         assert!(calls.expects_replies());
         assert!(calls.answer(id, Ok(RawValue::from_string("1".into()).unwrap())));
         assert!(!calls.answer(id, Ok(RawValue::from_string("2".into()).unwrap())));
         assert_eq!(receiver.try_recv().unwrap().unwrap().get(), "1");
         assert!(!calls.expects_replies());
+        let (_, mut pending) = calls.start().unwrap();
+        calls.close();
+        assert!(
+            pending.try_recv().is_err(),
+            "a pending call fails when the input ends"
+        );
+        assert!(calls.start().is_none(), "and no new call starts");
     }
 }

@@ -114,7 +114,7 @@ impl Session {
     /// Marks the connection closed: every subscription ends, and their functions learn it.
     pub(crate) fn close(&self) {
         self.gone.cancel();
-        self.calls.fail_all();
+        self.calls.close();
         let ended: Vec<_> = self.table().drain().map(|(_, state)| state).collect();
         for state in ended {
             state.end();
