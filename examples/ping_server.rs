@@ -6,7 +6,7 @@
 //! curl -d '{"jsonrpc":"2.0","method":"ping","id":1}' http://127.0.0.1:5000/
 //! ```
 
-use jsonrpc_runtime::method;
+use jsonrpc_runtime::{method, Server};
 
 /// Answers "pong".
 #[method]
@@ -19,5 +19,7 @@ async fn main() -> std::io::Result<()> {
     let addr = std::env::args()
         .nth(1)
         .unwrap_or_else(|| "127.0.0.1:5000".to_owned());
-    jsonrpc_runtime::serve(addr).await
+    let server = Server::builder().bind(addr).await?;
+    println!("listening on http://{}/", server.local_addr());
+    server.run().await
 }

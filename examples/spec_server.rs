@@ -18,6 +18,9 @@
 //! ```
 //!
 //! Over a connection, `ask_client` and `tell_client` call the other side through `Peer`.
+//!
+//! For deployment tests: `--drain-delay MS`, `--drain-timeout MS` and `--health PATH` set the
+//! shutdown drain and the health path (see the README's "Deploying").
 
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
@@ -190,16 +193,46 @@ async fn main() -> std::io::Result<()> {
     let mut args = std::env::args().skip(1);
     let mut addr = "127.0.0.1:5000".to_owned();
     let mut framing = Framing::Lines;
+    // `--drain-delay MS`, `--drain-timeout MS` and `--health PATH` set the shutdown's drain
+    // (the shutdown tests keep it short).
+    let mut drain_delay = None;
+    let mut drain_timeout = None;
+    let mut health = None;
+    let millis = |value: Option<String>| {
+        value
+            .and_then(|value| value.parse().ok())
+            .map(Duration::from_millis)
+            .ok_or_else(|| {
+                std::io::Error::new(std::io::ErrorKind::InvalidInput, "expected milliseconds")
+            })
+    };
     while let Some(arg) = args.next() {
-        if arg == "--framing" {
-            let value = args.next().unwrap_or_default();
-            framing = value
-                .parse()
-                .map_err(|error| std::io::Error::new(std::io::ErrorKind::InvalidInput, error))?;
-        } else {
-            addr = arg;
+        match arg.as_str() {
+            "--framing" => {
+                let value = args.next().unwrap_or_default();
+                framing = value.parse().map_err(|error| {
+                    std::io::Error::new(std::io::ErrorKind::InvalidInput, error)
+                })?;
+            }
+            "--drain-delay" => drain_delay = Some(millis(args.next())?),
+            "--drain-timeout" => drain_timeout = Some(millis(args.next())?),
+            "--health" => health = args.next(),
+            _ => addr = arg,
         }
     }
+    let builder = || {
+        let mut builder = builder();
+        if let Some(delay) = drain_delay {
+            builder = builder.drain_delay(delay);
+        }
+        if let Some(timeout) = drain_timeout {
+            builder = builder.drain_timeout(timeout);
+        }
+        if let Some(path) = &health {
+            builder = builder.health(path.clone());
+        }
+        builder
+    };
     if addr == "stdio" {
         // stdout carries the protocol: nothing else may be printed there.
         eprintln!("serving JSON-RPC on stdin and stdout ({framing:?} framing)");

@@ -172,11 +172,11 @@ async fn typed_calls_send_params_by_position_and_decode_results() {
     assert_eq!(sum::call(&client, vec![1, 2, 4]).await.unwrap(), 7);
     assert_eq!(api::double::call(&client, 21).await.unwrap(), 42);
     assert_eq!(
-        greeting::call(&client, "Ada".into(), None).await.unwrap(),
+        greeting::call(&client, "Ada", None).await.unwrap(),
         "Hello, Ada!"
     );
     assert_eq!(
-        greeting::call(&client, "Ada".into(), Some("Hi".into()))
+        greeting::call(&client, String::from("Ada"), Some("Hi".into()))
             .await
             .unwrap(),
         "Hi, Ada!"
@@ -186,18 +186,13 @@ async fn typed_calls_send_params_by_position_and_decode_results() {
         mirror::call(&client, point).await.unwrap(),
         Point { x: -1.0, y: 2.0 }
     );
-    assert_eq!(
-        describe::call(&client, "cli".into(), "t".into())
-            .await
-            .unwrap(),
-        "cli/t"
-    );
+    assert_eq!(describe::call(&client, "cli", "t").await.unwrap(), "cli/t");
     let listed: Value = listing::call(&client).await.unwrap();
     assert_eq!(listed, json!(["a", "b"]));
     let label: Cow<'static, str> = label::call(&client).await.unwrap();
     assert_eq!(label, "label");
     // The client's ids count up from 1: this is its 12th call.
-    assert_eq!(tagged::call(&client, "t".into()).await.unwrap(), "t@12");
+    assert_eq!(tagged::call(&client, "t").await.unwrap(), "t@12");
 }
 
 #[tokio::test]

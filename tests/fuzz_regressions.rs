@@ -38,13 +38,13 @@ fn many_named_params(count: usize, extra: &str) -> String {
 async fn many_named_params_are_answered_in_linear_time() {
     let (response, elapsed) = answer(&many_named_params(200_000, "")).await;
     assert_eq!(response["error"]["code"], -32602, "{response}");
-    assert_eq!(response["error"]["message"], "missing required param `a`");
+    assert_eq!(response["error"]["data"], "missing required param `a`");
     assert!(elapsed < Duration::from_secs(20), "took {elapsed:?}");
 
     // A repeat at the very end is still found, and named.
     let (response, elapsed) = answer(&many_named_params(200_000, r#","k0":1"#)).await;
     assert_eq!(response["error"]["code"], -32602, "{response}");
-    assert_eq!(response["error"]["message"], "param `k0` is given twice");
+    assert_eq!(response["error"]["data"], "param `k0` is given twice");
     assert!(elapsed < Duration::from_secs(20), "took {elapsed:?}");
 }
 
@@ -58,7 +58,7 @@ async fn a_repeated_named_param_is_named_whatever_the_count() {
         let body = body.replacen("{,", "{", 1);
         let (response, _) = answer(&body).await;
         assert_eq!(
-            response["error"]["message"], "param `b` is given twice",
+            response["error"]["data"], "param `b` is given twice",
             "{count} members: {response}"
         );
     }

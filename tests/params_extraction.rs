@@ -3,7 +3,7 @@
 
 mod common;
 
-use common::{call, error_code, error_message};
+use common::{call, error_code, error_detail, error_message};
 use jsonrpc_runtime::{method, Dispatcher, Params};
 use serde_json::json;
 
@@ -62,7 +62,9 @@ async fn result(body: &str) -> serde_json::Value {
 async fn invalid_params(body: &str) -> String {
     let response = call(&dispatcher(), body).await.expect("a response");
     assert_eq!(error_code(&response), -32602, "{response}");
-    error_message(&response).to_owned()
+    // The standard message; the detail, which these tests check, is in `data`.
+    assert_eq!(error_message(&response), "Invalid params", "{response}");
+    error_detail(&response).to_owned()
 }
 
 #[tokio::test]

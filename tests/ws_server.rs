@@ -461,8 +461,10 @@ async fn subscribing_over_http_says_a_websocket_is_needed() {
 async fn the_server_calls_the_client_back_over_the_websocket() {
     let server = spec().await;
     let mut ws = Ws::connect(server.addr).await;
-    ws.send(r#"{"jsonrpc":"2.0","method":"ask_client","params":["client.greet",["Ada"]],"id":"outer"}"#)
-        .await;
+    ws.send(
+        r#"{"jsonrpc":"2.0","method":"ask_client","params":["client.greet",["Ada"]],"id":"outer"}"#,
+    )
+    .await;
     // The server's own request comes first; the client answers it.
     let request = ws.next().await;
     assert_eq!(request["method"], "client.greet");
@@ -486,7 +488,11 @@ async fn the_server_calls_the_client_back_over_the_websocket() {
     assert_eq!(answer["error"]["message"], "who?");
     // A notification to the client.
     let (answer, before) = ws
-        .call("tell_client", json!({"method": "client.note", "params": {"text": "hi"}}), 3)
+        .call(
+            "tell_client",
+            json!({"method": "client.note", "params": {"text": "hi"}}),
+            3,
+        )
         .await;
     assert_eq!(answer["result"], Value::Null);
     assert_eq!(

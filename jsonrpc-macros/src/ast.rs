@@ -1,7 +1,16 @@
 //! The model of a `#[method]` function: what the checks and the code generation work on.
 //! Every node keeps the syntax it came from, so errors can point at it.
+//!
+//! Whether an argument is a param or a context argument is not decided here: the macro sees
+//! how a type is written, not what it is, so it leaves the choice to the compiler (see
+//! `jsonrpc_runtime`'s `extract.rs`) unless `#[param]` or `#[context]` says. Only `Params<T>`,
+//! which changes the shape of the method's params, is recognised as written.
 
-use syn::{FnArg, GenericArgument, ItemFn, LitStr, Pat, PathArguments, ReturnType, Type};
+use proc_macro2::{TokenStream, TokenTree};
+use quote::ToTokens;
+use syn::{
+    Attribute, FnArg, GenericArgument, ItemFn, LitStr, Pat, PathArguments, ReturnType, Type,
+};
 
 /// A function marked `#[method]`.
 pub struct Method<'a> {
@@ -26,49 +35,26 @@ pub struct Sink<'a> {
 pub struct Arg<'a> {
     pub syntax: &'a FnArg,
     pub kind: ArgKind<'a>,
+    /// The `#[param]` and `#[context]` attributes written on it (more than one is an error).
+    pub markers: Vec<&'a Attribute>,
 }
 
 pub enum ArgKind<'a> {
-    /// A param: `name: T`.
+    /// `name: T`: a param or a context argument, as the compiler finds `T` to be.
+    ByType { name: &'a syn::Ident, ty: &'a Type },
+    /// `#[param] name: T`: a param, whatever `T` also is.
     Param { name: &'a syn::Ident, ty: &'a Type },
+    /// `#[context] name: T`: built from the call; `T` must implement `FromCall`.
+    Context { ty: &'a Type },
     /// `name: Params<T>`: the whole params value.
     WholeParams { ty: &'a Type },
-    /// `name: State<T>`: shared state; `inner` is `T`.
-    State { ty: &'a Type, inner: &'a Type },
-    /// A request-context extractor (`RequestId`, `Extension<T>`...): not a param.
-    Context {
-        ty: &'a Type,
-        extractor: Extractor<'a>,
-    },
     /// Anything the checks must reject (a receiver, a pattern).
     Unsupported,
 }
 
-/// The request-context extractors, recognised by the last segment of their type's path.
-pub enum Extractor<'a> {
-    RequestId,
-    MethodName,
-    Headers,
-    PeerAddr,
-    /// The connection's other side.
-    Peer,
-    /// `Extension<T>`; the field is `T`.
-    Extension(&'a Type),
-}
-
-impl Extractor<'_> {
-    /// The runtime function (in `__private::extract`) that builds this extractor.
-    pub fn function(&self) -> &'static str {
-        match self {
-            Extractor::RequestId => "request_id",
-            Extractor::MethodName => "method_name",
-            Extractor::Headers => "headers",
-            Extractor::PeerAddr => "peer_addr",
-            Extractor::Peer => "peer",
-            Extractor::Extension(_) => "extension",
-        }
-    }
-}
+/// The attributes that say what an argument is.
+pub const PARAM: &str = "param";
+pub const CONTEXT: &str = "context";
 
 impl<'a> Method<'a> {
     pub fn from_syn(item: &'a ItemFn, name: Option<LitStr>) -> Self {
@@ -106,65 +92,119 @@ impl<'a> Method<'a> {
     pub fn is_async(&self) -> bool {
         self.item.sig.asyncness.is_some()
     }
+
+    /// Whether a `Params<T>` argument takes the whole params.
+    pub fn takes_whole_params(&self) -> bool {
+        self.args
+            .iter()
+            .any(|arg| matches!(arg.kind, ArgKind::WholeParams { .. }))
+    }
+
+    /// Whether the signature takes `self` or names `Self`: the function is an associated
+    /// function of an `impl` block.
+    pub fn is_associated(&self) -> bool {
+        let sig = &self.item.sig;
+        sig.receiver().is_some() || mentions(sig.to_token_stream(), "Self")
+    }
 }
 
 impl<'a> Arg<'a> {
     fn from_syn(syntax: &'a FnArg) -> Self {
-        let kind = match syntax {
-            FnArg::Receiver(_) => ArgKind::Unsupported,
-            FnArg::Typed(typed) => match (&*typed.pat, &*typed.ty) {
-                (Pat::Ident(pat), ty) if pat.by_ref.is_none() && pat.subpat.is_none() => {
-                    let name = &pat.ident;
-                    match (wrapper(ty), extractor(ty)) {
-                        (Some(("Params", _)), _) => ArgKind::WholeParams { ty },
-                        (Some(("State", inner)), _) => ArgKind::State { ty, inner },
-                        (Some(("Extension", inner)), _) => ArgKind::Context {
-                            ty,
-                            extractor: Extractor::Extension(inner),
-                        },
-                        (_, Some(extractor)) => ArgKind::Context { ty, extractor },
-                        _ => ArgKind::Param { name, ty },
+        let (kind, markers) = match syntax {
+            FnArg::Receiver(_) => (ArgKind::Unsupported, Vec::new()),
+            FnArg::Typed(typed) => {
+                let markers: Vec<&Attribute> =
+                    typed.attrs.iter().filter(|attr| is_marker(attr)).collect();
+                let kind = match (&*typed.pat, &*typed.ty) {
+                    (Pat::Ident(pat), ty) if pat.by_ref.is_none() && pat.subpat.is_none() => {
+                        let name = &pat.ident;
+                        let marked =
+                            |marker: &str| markers.iter().any(|attr| attr.path().is_ident(marker));
+                        if marked(PARAM) {
+                            ArgKind::Param { name, ty }
+                        } else if marked(CONTEXT) {
+                            ArgKind::Context { ty }
+                        } else if is_whole_params(ty) {
+                            ArgKind::WholeParams { ty }
+                        } else {
+                            ArgKind::ByType { name, ty }
+                        }
                     }
-                }
-                _ => ArgKind::Unsupported,
-            },
+                    _ => ArgKind::Unsupported,
+                };
+                (kind, markers)
+            }
         };
-        Arg { syntax, kind }
+        Arg {
+            syntax,
+            kind,
+            markers,
+        }
     }
 }
 
-/// The context extractors that take no type argument.
-fn extractor(ty: &Type) -> Option<Extractor<'static>> {
-    let Type::Path(path) = ty else { return None };
-    let last = path.path.segments.last()?;
-    if !last.arguments.is_none() {
-        return None;
-    }
-    match last.ident.to_string().as_str() {
-        "RequestId" => Some(Extractor::RequestId),
-        "MethodName" => Some(Extractor::MethodName),
-        "Headers" => Some(Extractor::Headers),
-        "PeerAddr" => Some(Extractor::PeerAddr),
-        "Peer" => Some(Extractor::Peer),
-        _ => None,
-    }
+/// `#[param]` or `#[context]`.
+pub fn is_marker(attr: &Attribute) -> bool {
+    attr.path().is_ident(PARAM) || attr.path().is_ident(CONTEXT)
 }
 
-/// `Some(("State", T))` for `State<T>` or `path::State<T>`, likewise for `Params` and
-/// `Extension`.
-fn wrapper(ty: &Type) -> Option<(&'static str, &Type)> {
-    let Type::Path(path) = ty else { return None };
-    let last = path.path.segments.last()?;
-    let name = ["State", "Params", "Extension"]
-        .into_iter()
-        .find(|name| last.ident == name)?;
-    let PathArguments::AngleBracketed(generics) = &last.arguments else {
-        return None;
+/// `Params<T>` or `path::Params<T>`, with one type argument.
+pub fn is_whole_params(ty: &Type) -> bool {
+    let Type::Path(path) = peel(ty) else {
+        return false;
     };
-    match generics.args.first() {
-        Some(GenericArgument::Type(inner)) if generics.args.len() == 1 => Some((name, inner)),
-        _ => None,
+    let Some(last) = path.path.segments.last() else {
+        return false;
+    };
+    let PathArguments::AngleBracketed(generics) = &last.arguments else {
+        return false;
+    };
+    last.ident == "Params"
+        && generics.args.len() == 1
+        && matches!(generics.args.first(), Some(GenericArgument::Type(_)))
+}
+
+/// Whether a type is written as one of the built-in context types (`State<T>`, `RequestId`,
+/// ...), by the last segment of its path.
+///
+/// Only the typed client's list of params uses this: a typed call's signature must be written
+/// by the macro, before any type is known, so it leaves out these and `#[context]` arguments.
+/// The server side never looks at names.
+pub fn written_as_context(ty: &Type) -> bool {
+    let Type::Path(path) = peel(ty) else {
+        return false;
+    };
+    let Some(last) = path.path.segments.last() else {
+        return false;
+    };
+    let name = last.ident.to_string();
+    match &last.arguments {
+        PathArguments::None => matches!(
+            name.as_str(),
+            "RequestId" | "MethodName" | "Headers" | "PeerAddr" | "Peer"
+        ),
+        PathArguments::AngleBracketed(_) => matches!(name.as_str(), "State" | "Extension"),
+        PathArguments::Parenthesized(_) => false,
     }
+}
+
+/// The type inside any parentheses or invisible groups (a `$t:ty` from `macro_rules!` arrives
+/// in an invisible group).
+pub fn peel(ty: &Type) -> &Type {
+    match ty {
+        Type::Paren(inner) => peel(&inner.elem),
+        Type::Group(inner) => peel(&inner.elem),
+        _ => ty,
+    }
+}
+
+/// Whether `tokens` contain the identifier `word`, at any depth.
+pub fn mentions(tokens: TokenStream, word: &str) -> bool {
+    tokens.into_iter().any(|token| match token {
+        TokenTree::Ident(ident) => ident == word,
+        TokenTree::Group(group) => mentions(group.stream(), word),
+        _ => false,
+    })
 }
 
 trait UnrawString {

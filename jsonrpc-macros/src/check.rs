@@ -3,22 +3,64 @@
 
 use syn::{FnArg, Type};
 
-use crate::ast::{ArgKind, Method};
+use crate::ast::{Arg, ArgKind, Method};
 
 /// Applies every rule; `Err` combines all the errors found.
 pub fn method(method: &Method) -> syn::Result<()> {
+    // Every other error would be a knock-on error of this one.
+    is_free_function(method)?;
     let mut errors = Errors::default();
     wire_name_is_usable(method, &mut errors);
     signature_is_plain(method, &mut errors);
     no_generics(method, &mut errors);
     for arg in &method.args {
         argument_is_named(arg.syntax, &arg.kind, &mut errors);
-        if let ArgKind::Param { ty, .. } = arg.kind {
+        one_marker(arg, &mut errors);
+        if let ArgKind::Param { ty, .. } | ArgKind::ByType { ty, .. } = arg.kind {
             param_type_is_owned(ty, &mut errors);
         }
     }
     whole_params_stand_alone(method, &mut errors);
     errors.finish()
+}
+
+const NOT_IN_IMPL: &str = "#[method] goes on a free function, not on an associated function of an `impl` block: move the function out of the `impl` (into the module), and take shared data as `State<T>`";
+
+/// A method is a free function: the generated handle and registration are module items, which
+/// an `impl` block cannot hold. The macro cannot see the block; a signature that takes `self`
+/// or names `Self` shows the function is in one. Reported once, on the attribute.
+fn is_free_function(method: &Method) -> syn::Result<()> {
+    if method.is_associated() {
+        return Err(syn::Error::new(proc_macro2::Span::call_site(), NOT_IN_IMPL));
+    }
+    Ok(())
+}
+
+/// `#[param]` and `#[context]` say what an argument is: one of them, without arguments, and
+/// not on `Params<T>`, which is always the whole params.
+fn one_marker(arg: &Arg, errors: &mut Errors) {
+    for extra in arg.markers.iter().skip(1) {
+        errors.push(syn::Error::new_spanned(
+            extra,
+            "an argument is either `#[param]` or `#[context]`: keep one",
+        ));
+    }
+    for marker in &arg.markers {
+        if !matches!(marker.meta, syn::Meta::Path(_)) {
+            errors.push(syn::Error::new_spanned(
+                &marker.meta,
+                "`#[param]` and `#[context]` take no arguments",
+            ));
+        }
+    }
+    if let (Some(marker), FnArg::Typed(typed)) = (arg.markers.first(), arg.syntax) {
+        if crate::ast::is_whole_params(&typed.ty) && marker.path().is_ident(crate::ast::CONTEXT) {
+            errors.push(syn::Error::new_spanned(
+                marker,
+                "`Params<T>` is the whole params, not a context argument: remove `#[context]`",
+            ));
+        }
+    }
 }
 
 /// `blocking` moves a plain `fn` onto tokio's blocking pool; an `async fn` must not block.
@@ -112,10 +154,7 @@ fn argument_is_named(arg: &FnArg, kind: &ArgKind, errors: &mut Errors) {
         return;
     }
     match arg {
-        FnArg::Receiver(receiver) => errors.push(syn::Error::new_spanned(
-            receiver,
-            "a JSON-RPC method cannot take `self`: make it a free function and take shared data as `State<T>`",
-        )),
+        FnArg::Receiver(receiver) => errors.push(syn::Error::new_spanned(receiver, NOT_IN_IMPL)),
         FnArg::Typed(typed) => errors.push(syn::Error::new_spanned(
             &typed.pat,
             "a JSON-RPC method's arguments must be plain names (`name: Type`): the name is the param's name in by-name calls",
@@ -154,6 +193,8 @@ fn whole_params_stand_alone(method: &Method, errors: &mut Errors) {
         ));
     }
     for arg in &method.args {
+        // An argument left to its type beside `Params<T>` must be a context argument; the
+        // compiler says so when it is not.
         if let ArgKind::Param { .. } = arg.kind {
             let mut error = syn::Error::new_spanned(
                 arg.syntax,
@@ -209,11 +250,10 @@ fn sink_comes_first(method: &Method, errors: &mut Errors) {
 /// A sink written after the first argument would be read as a param: say where it goes.
 fn no_sink_among_params(method: &Method, errors: &mut Errors) {
     for arg in &method.args {
-        let ArgKind::Param {
-            ty: Type::Path(path),
-            ..
-        } = arg.kind
-        else {
+        let (ArgKind::Param { ty, .. } | ArgKind::ByType { ty, .. }) = arg.kind else {
+            continue;
+        };
+        let Type::Path(path) = crate::ast::peel(ty) else {
             continue;
         };
         if path

@@ -14,11 +14,23 @@ pub fn describe_fn(model: &Method, args: &Args, private: &TokenStream) -> TokenS
     let docs = doc_comment(model);
     let mut params = Vec::new();
     let mut whole = quote!(::core::option::Option::None);
+    let takes_whole = model.takes_whole_params();
     for arg in &model.args {
         match arg.kind {
             ArgKind::Param { name, ty } => {
                 let name = ast::param_name(name);
-                params.push(param_doc(private, &name, ty));
+                let doc = param_doc(private, &name, ty);
+                params.push(quote!(__jsonrpc_params.push(#doc);));
+            }
+            // Listed only when the compiler finds it is a param (not a context argument).
+            ArgKind::ByType { name, ty } if !takes_whole => {
+                let name = ast::param_name(name);
+                let doc = param_doc(private, &name, ty);
+                params.push(quote! {
+                    if (&&&#private::Probe::<#ty>::new()).__jsonrpc_is_param() {
+                        __jsonrpc_params.push(#doc);
+                    }
+                });
             }
             ArgKind::WholeParams { ty } => {
                 let inner = params_inner(ty);
@@ -55,12 +67,15 @@ pub fn describe_fn(model: &Method, args: &Args, private: &TokenStream) -> TokenS
         fn __jsonrpc_describe(__jsonrpc_generator: &mut #private::SchemaGenerator) -> #private::MethodDoc {
             #[allow(unused_imports)]
             use #private::{
-                CannotDecode as _, DecodesAbsence as _, HasSchema as _, NoSchema as _,
-                ResultProbe as _, ValueProbe as _,
+                AmbiguousArg as _, CannotDecode as _, ContextArg as _, DecodesAbsence as _,
+                HasSchema as _, NoSchema as _, ParamArg as _, ResultProbe as _, ValueProbe as _,
             };
+            #[allow(unused_mut)]
+            let mut __jsonrpc_params = ::std::vec::Vec::new();
+            #(#params)*
             #private::MethodDoc {
                 docs: #docs,
-                params: ::std::vec![#(#params),*],
+                params: __jsonrpc_params,
                 whole_params: #whole,
                 result: #result,
                 errors: ::std::vec![#(#errors),*],

@@ -1,14 +1,19 @@
-//! The code `#[method]` writes: the function unchanged, plus a hidden type of the same name
-//! holding the method's entry point and its `METHOD` constant, and the registration.
+//! The code `#[method]` writes: the function (without the `#[param]` / `#[context]` markers on
+//! its arguments), plus a hidden type of the same name holding the method's entry point and its
+//! `METHOD` constant, and the registration.
 //!
 //! The type is an empty braced struct, which lives only in the type namespace, so it can share
-//! the function's name (`ping::METHOD` beside `ping()`), and works inside function bodies too.
-//! Generated code reaches the runtime only through `<crate>::__private`.
+//! the function's name (`ping::METHOD` beside `ping()`). It is declared in a hidden module and
+//! brought in by a glob import, which an item of the user's with the same name (`mod users`
+//! beside `fn users`) shadows instead of clashing with. Everything else is in a `const _: () =
+//! { ... };` block at the function's own level, so that it sees what the function sees, in a
+//! module or in a function body. Generated code reaches the runtime only through
+//! `<crate>::__private`.
 
 use proc_macro2::{Span, TokenStream, TokenTree};
 use quote::{format_ident, quote, quote_spanned, ToTokens};
 use syn::spanned::Spanned;
-use syn::{Ident, Item, PathArguments, Type};
+use syn::{FnArg, Ident, Item, ItemFn, PathArguments, Type};
 
 use crate::args::{self, Args};
 use crate::ast::{self, ArgKind, Method};
@@ -26,7 +31,7 @@ pub fn method(args: TokenStream, item: TokenStream) -> TokenStream {
     };
     let args = match args::parse(args, args::METHOD_OPTIONS) {
         Ok(args) => args,
-        Err(error) => return with_error(quote!(#item), error),
+        Err(error) => return with_error(unmarked(&item), error),
     };
     let model = Method::from_syn(&item, args.name.clone());
     let mut errors = Vec::new();
@@ -36,7 +41,7 @@ pub fn method(args: TokenStream, item: TokenStream) -> TokenStream {
         for other in errors {
             error.combine(other);
         }
-        return with_error(quote!(#item), error);
+        return with_error(unmarked(&item), error);
     }
     let krate = args
         .krate
@@ -52,6 +57,17 @@ fn with_error(item: TokenStream, error: syn::Error) -> TokenStream {
     quote!(#item #error)
 }
 
+/// The function without the `#[param]` and `#[context]` markers, which only the macro reads.
+fn unmarked(item: &ItemFn) -> TokenStream {
+    let mut item = item.clone();
+    for input in &mut item.sig.inputs {
+        if let FnArg::Typed(typed) = input {
+            typed.attrs.retain(|attr| !ast::is_marker(attr));
+        }
+    }
+    item.into_token_stream()
+}
+
 /// The code of `#[subscription]`: as for a method, but the call opens a subscription and runs
 /// the function on a task of its own.
 pub fn subscription(args: TokenStream, item: TokenStream) -> TokenStream {
@@ -65,11 +81,11 @@ pub fn subscription(args: TokenStream, item: TokenStream) -> TokenStream {
     };
     let args = match args::parse(args, args::SUBSCRIPTION_OPTIONS) {
         Ok(args) => args,
-        Err(error) => return with_error(quote!(#item), error),
+        Err(error) => return with_error(unmarked(&item), error),
     };
     let model = Method::from_syn_subscription(&item, args.name.clone());
     if let Err(error) = check::subscription(&model, &args) {
-        return with_error(quote!(#item), error);
+        return with_error(unmarked(&item), error);
     }
     let krate = args
         .krate
@@ -78,8 +94,22 @@ pub fn subscription(args: TokenStream, item: TokenStream) -> TokenStream {
     generate(&model, &args, &quote!(#krate::__private))
 }
 
+/// The traits the argument probe is settled by (see `jsonrpc_runtime`'s `extract.rs`).
+fn probe_traits(private: &TokenStream) -> TokenStream {
+    quote! {
+        #[allow(unused_imports)]
+        use #private::{AmbiguousArg as _, ContextArg as _, ParamArg as _};
+    }
+}
+
 /// The statements that decode a call's arguments into `__jsonrpc_arg0...`, the names of those
-/// variables, and the state types the method needs.
+/// variables, and for each argument that may need state, the function that lists its state
+/// keys.
+///
+/// An argument left to its type is decoded through the probe: method resolution on
+/// `&&&Probe<T>` picks the context extractor when `T: FromCall` and a param otherwise (and an
+/// error when it is both). Every expression is spanned at the argument's type, so that a type
+/// that fits neither is reported there.
 fn decode_args(
     model: &Method,
     private: &TokenStream,
@@ -87,39 +117,48 @@ fn decode_args(
     let mut decode = Vec::new();
     let mut vars = Vec::new();
     let mut states = Vec::new();
-    let takes_whole_params = model
-        .args
-        .iter()
-        .any(|a| matches!(a.kind, ArgKind::WholeParams { .. }));
-    if !takes_whole_params {
+    let whole = model.takes_whole_params();
+    let probe_traits = probe_traits(private);
+    if !whole {
         decode.push(quote! {
+            #[allow(unused_mut)]
             let mut __jsonrpc_params = match #private::ParamsReader::new(__jsonrpc_call.params) {
                 ::core::result::Result::Ok(reader) => reader,
                 ::core::result::Result::Err(error) => return #private::Outcome::Ready(::core::result::Result::Err(error)),
             };
         });
     }
+    let context = quote!(&__jsonrpc_call.context);
+    let state_probe = |ty: &Type| {
+        quote_spanned! {ty.span()=>
+            (|| { #probe_traits (&&&#private::Probe::<#ty>::new()).__jsonrpc_states() })
+                as fn() -> ::std::vec::Vec<#private::StateKey>
+        }
+    };
     for (index, arg) in model.args.iter().enumerate() {
         let var = format_ident!("__jsonrpc_arg{}", index);
         let value = match arg.kind {
+            ArgKind::ByType { name, ty } if !whole => {
+                let param_name = ast::param_name(name);
+                states.push(state_probe(ty));
+                quote_spanned! {ty.span()=>
+                    (&&&#private::Probe::<#ty>::new()).__jsonrpc_arg(#context, &mut __jsonrpc_params, #param_name)
+                }
+            }
+            ArgKind::ByType { ty, .. } => {
+                states.push(state_probe(ty));
+                quote_spanned!(ty.span()=> #private::beside_whole::<#ty>(#context))
+            }
             ArgKind::Param { name, ty } => {
                 let param_name = ast::param_name(name);
-                quote_spanned!(ty.span()=> __jsonrpc_params.next::<#ty>(#param_name))
+                quote_spanned!(ty.span()=> #private::param::<#ty>(&mut __jsonrpc_params, #param_name))
             }
-            ArgKind::WholeParams { ty, .. } => {
-                quote_spanned!(ty.span()=> #private::whole_params::<_>(&__jsonrpc_call).map(|p: #ty| p))
+            ArgKind::Context { ty } => {
+                states.push(state_probe(ty));
+                quote_spanned!(ty.span()=> #private::context::<#ty>(#context))
             }
-            ArgKind::State { ty, inner, .. } => {
-                states.push(quote_spanned!(inner.span()=> #private::StateKey::of::<#inner> as fn() -> #private::StateKey));
-                quote_spanned!(ty.span()=> #private::state::<#inner>(&__jsonrpc_call).map(|s: #ty| s))
-            }
-            ArgKind::Context { ty, ref extractor } => {
-                let function = Ident::new(extractor.function(), Span::call_site());
-                let turbofish = match extractor {
-                    ast::Extractor::Extension(inner) => quote!(::<#inner>),
-                    _ => quote!(),
-                };
-                quote_spanned!(ty.span()=> #private::extract::#function #turbofish(&__jsonrpc_call.context).map(|e: #ty| e))
+            ArgKind::WholeParams { ty } => {
+                quote_spanned!(ty.span()=> #private::whole_params::<#ty>(&__jsonrpc_call))
             }
             ArgKind::Unsupported => unreachable!("rejected by check::method"),
         };
@@ -131,13 +170,20 @@ fn decode_args(
         });
         vars.push(var);
     }
-    if !takes_whole_params {
+    if !whole {
         decode.push(quote! {
             if let ::core::result::Result::Err(error) = __jsonrpc_params.finish() {
                 return #private::Outcome::Ready(::core::result::Result::Err(error));
             }
         });
     }
+    let decode = if decode.is_empty() {
+        decode
+    } else {
+        let mut with_traits = vec![probe_traits];
+        with_traits.extend(decode);
+        with_traits
+    };
     (decode, vars, states)
 }
 
@@ -251,35 +297,52 @@ fn generate(model: &Method, args: &Args, private: &TokenStream) -> TokenStream {
         wire_name.value()
     );
 
+    let item = unmarked(item);
+    let module = format_ident!("__jsonrpc_handle_{}", ast::param_name(ident));
+    let handle = Ident::new("__JsonrpcHandle", Span::call_site());
+
     quote! {
         #item
 
         #[doc(hidden)]
-        #[allow(non_camel_case_types, dead_code)]
-        #vis struct #ident {}
-
-        impl #ident {
-            #[doc = #method_doc]
-            pub const METHOD: #private::MethodDef = #private::MethodDef::__new(
-                #wire_name,
-                #ident::__jsonrpc_call,
-                &[#(#states),*],
-                #file,
-                #line,
-            )#group #role.__with_doc(#ident::__jsonrpc_describe);
-
-            #describe
-
+        #[allow(non_snake_case)]
+        mod #module {
             #[doc(hidden)]
-            fn __jsonrpc_call<'__jsonrpc>(__jsonrpc_call: #private::Call<'__jsonrpc>) -> #private::Outcome<'__jsonrpc> {
-                #(#decode)*
-                #outcome
-            }
+            #[allow(non_camel_case_types, dead_code)]
+            pub struct #ident {}
         }
 
-        #private::inventory::submit! { #private::Registration(#ident::METHOD) }
+        #[doc(hidden)]
+        #[allow(unused_imports)]
+        #vis use #module::*;
 
-        #client
+        const _: () = {
+            #[allow(non_camel_case_types)]
+            type #handle = #module::#ident;
+
+            impl #handle {
+                #[doc = #method_doc]
+                pub const METHOD: #private::MethodDef = #private::MethodDef::__new(
+                    #wire_name,
+                    Self::__jsonrpc_call,
+                    &[#(#states),*],
+                    #file,
+                    #line,
+                )#group #role.__with_doc(Self::__jsonrpc_describe);
+
+                #describe
+
+                #[doc(hidden)]
+                fn __jsonrpc_call<'__jsonrpc>(__jsonrpc_call: #private::Call<'__jsonrpc>) -> #private::Outcome<'__jsonrpc> {
+                    #(#decode)*
+                    #outcome
+                }
+            }
+
+            #private::inventory::submit! { #private::Registration(#handle::METHOD) }
+
+            #client
+        };
     }
 }
 
@@ -292,7 +355,8 @@ fn subscription_calls(
     private: &TokenStream,
 ) -> TokenStream {
     let item = model.item;
-    let (vis, ident, wire_name) = (&item.vis, &item.sig.ident, &model.wire_name);
+    let (vis, wire_name) = (&item.vis, &model.wire_name);
+    let ident = Ident::new("__JsonrpcHandle", Span::call_site());
     let params = client_params(model);
     let sink_ty = sink.ty.expect("checked by check::subscription");
     quote! {
@@ -302,13 +366,24 @@ fn subscription_calls(
     }
 }
 
-/// The params of a typed call: `(name: T, ...)` by position, or `whole(name: Params<T>)`.
+/// The params of a typed call: `(name "wire name": T, ...)` by position (the wire name for the
+/// calls by name), or `whole(name: Params<T>)`.
 fn client_params(model: &Method) -> TokenStream {
     let mut params = Vec::new();
     let mut whole = None;
     for arg in &model.args {
         match arg.kind {
-            ArgKind::Param { name, ty } => params.push(quote!(#name: #ty)),
+            // An argument left to its type is sent unless it is written as a built-in context
+            // type: a typed call's signature cannot wait for the compiler (see
+            // `ast::written_as_context`). Beside `Params<T>`, every other argument is context.
+            ArgKind::ByType { name, ty } if !ast::written_as_context(ty) => {
+                let wire = ast::param_name(name);
+                params.push(quote!(#name #wire: #ty));
+            }
+            ArgKind::Param { name, ty } => {
+                let wire = ast::param_name(name);
+                params.push(quote!(#name #wire: #ty));
+            }
             ArgKind::WholeParams { ty } => whole = Some(quote!(whole(params: #ty))),
             _ => {}
         }
@@ -316,45 +391,61 @@ fn client_params(model: &Method) -> TokenStream {
     whole.unwrap_or_else(|| quote!((#(#params),*)))
 }
 
-/// The typed client calls, `#ident::call(&client, params...)` and `call_blocking`: the runtime's
-/// `client_calls!` writes them (and writes nothing when its `client` feature is off). Only the
-/// params are passed: `State<T>` and request-context arguments are the server's business, and a
-/// `Params<T>` argument is the whole params.
+/// The typed client calls, `#ident::call(&client, params...)`, `call_by_name`, `notify`,
+/// `batch` and their blocking forms: the runtime's `client_calls!` writes them (and writes
+/// nothing when its `client` feature is off). Only the params are passed: `State<T>` and
+/// request-context arguments are the server's business, and a `Params<T>` argument is the whole
+/// params.
 fn client_calls(model: &Method, private: &TokenStream) -> TokenStream {
     let item = model.item;
-    let (vis, ident, wire_name) = (&item.vis, &item.sig.ident, &model.wire_name);
+    let (vis, wire_name) = (&item.vis, &model.wire_name);
+    // The handle type under an alias that only this block sees: the function's name may be
+    // taken by an item of the user's (see the module docs).
+    let ident = Ident::new("__JsonrpcHandle", Span::call_site());
     let params = client_params(model);
     let result = client_result(model.output, private);
     quote!(#private::client_calls! { #vis #ident #wire_name #params -> #result })
 }
 
-/// The type a client receives for the method's return type: `value T`, or `fallible R` for a
-/// `Result`-like `R` (its `Ok` type). A borrowed type is received owned (`&'static str` as
-/// `String`); an `impl Trait` type, which cannot be named, as a JSON value.
+/// What a client receives for the method's return type `R`: `by_type R`, which the runtime
+/// resolves through its `ClientResult` trait (the `T` of any `Result<T, E>`, whatever its name;
+/// any other type as it is). The macro only helps where the type alone cannot say: a borrowed
+/// type is received owned (`&'static str` as `String`), an `impl Trait` type, which cannot be
+/// named, as a JSON value, and for a type written `Result<T, ...>` it names `T` itself
+/// (`written [T] R`), which settles a `Result<T, String>`, itself `Deserialize`; the runtime
+/// still checks that `R` is a `Result` with that `T`.
 fn client_result(output: Option<&Type>, private: &TokenStream) -> TokenStream {
     let Some(ty) = output.map(peel) else {
-        return quote!(value());
+        return quote!(by_type());
     };
     if mentions_impl(ty.to_token_stream()) {
-        return quote!(value #private::client::JsonValue);
+        return quote!(by_type #private::client::JsonValue);
     }
     match ty {
         Type::Reference(reference) => {
             let referent = &reference.elem;
-            quote!(value <#referent as ::std::borrow::ToOwned>::Owned)
+            quote!(by_type <#referent as ::std::borrow::ToOwned>::Owned)
         }
-        // `Result<T, E>`, `RpcResult<T>`, `io::Result<T>`: a name ending in `Result`, with
-        // arguments. (The server decides by type; the signature must decide by name.)
-        Type::Path(path)
-            if path.qself.is_none()
-                && path.path.segments.last().is_some_and(|last| {
-                    last.ident.to_string().ends_with("Result")
-                        && matches!(last.arguments, PathArguments::AngleBracketed(_))
-                }) =>
-        {
-            quote!(fallible #ty)
-        }
-        _ => quote!(value #ty),
+        Type::Path(path) if path.qself.is_none() => match written_ok(path) {
+            Some(ok) => quote!(written [#ok] #ty),
+            None => quote!(by_type #ty),
+        },
+        _ => quote!(by_type #ty),
+    }
+}
+
+/// The `T` of a type written `Result<T, ...>` or `some::path::Result<T>`.
+fn written_ok(path: &syn::TypePath) -> Option<&Type> {
+    let last = path.path.segments.last()?;
+    if last.ident != "Result" {
+        return None;
+    }
+    let PathArguments::AngleBracketed(arguments) = &last.arguments else {
+        return None;
+    };
+    match arguments.args.first()? {
+        syn::GenericArgument::Type(ok) => Some(ok),
+        _ => None,
     }
 }
 

@@ -1,9 +1,9 @@
 //! The `#[method]` attribute of `jsonrpc-runtime`. Depend on `jsonrpc-runtime`, which re-exports
 //! it and documents it; the generated code only works with that crate.
 //!
-//! The work is split into four steps, one file each: [`args`] reads the attribute's options,
-//! [`ast`] reads the function into a model, [`check`] applies the rules, [`expand`] writes the
-//! generated code, and [`describe`] its OpenRPC description.
+//! The work is split into steps, one file each: `args.rs` reads the attribute's options,
+//! `ast.rs` reads the function into a model, `check.rs` applies the rules, `expand.rs` writes the
+//! generated code, and `describe.rs` its OpenRPC description.
 
 mod args;
 mod ast;

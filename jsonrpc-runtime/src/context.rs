@@ -1,12 +1,13 @@
 //! Request context: what a method can learn about the request its call came in, beside its
-//! params. Each type here is an argument a `#[method]` fn may take; the macro recognises them by
-//! name, and none of them is a param.
+//! params. Each type here is an argument a `#[method]` fn may take: each implements
+//! [`FromCall`](crate::FromCall), so none of them is a param, under any name.
 
 use std::net::SocketAddr;
+use std::ops::Deref;
 
 use serde_json::value::RawValue;
 
-use crate::Error;
+use crate::{Error, FromCall};
 
 /// What the dispatcher knows about one call, handed to extractors and middleware.
 #[derive(Clone, Copy)]
@@ -19,6 +20,25 @@ pub struct CallContext<'a> {
     pub request: Option<&'a RequestParts>,
     /// The long-lived connection the call came on (WebSocket), if any.
     pub(crate) session: Option<&'a crate::session::MessageScope>,
+    /// The server's shared state, for `State<T>` and extractors built on it.
+    pub(crate) states: &'a crate::state::States,
+}
+
+impl<'a> CallContext<'a> {
+    /// The value of the HTTP header `name`, when the call came over HTTP with it.
+    pub fn header(&self, name: &str) -> Option<&'a http::HeaderValue> {
+        self.request?.headers.get(name)
+    }
+
+    /// The value of type `T` a layer put into the request's extensions, if any.
+    pub fn extension<T: Send + Sync + 'static>(&self) -> Option<&'a T> {
+        self.request?.extensions.get::<T>()
+    }
+
+    /// The shared state of type `T`, if the server was given one.
+    pub fn state<T: Send + Sync + 'static>(&self) -> Option<crate::State<T>> {
+        self.states.get::<T>()
+    }
 }
 
 /// What a transport hands the dispatcher about a request: the HTTP head when the call came over
@@ -83,10 +103,24 @@ impl RequestId {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct MethodName(pub String);
 
+impl Deref for MethodName {
+    type Target = str;
+    fn deref(&self) -> &str {
+        &self.0
+    }
+}
+
 /// A method argument with the HTTP request's headers (empty when the call did not come over
 /// HTTP).
 #[derive(Debug, Clone, Default)]
 pub struct Headers(pub http::HeaderMap);
+
+impl Deref for Headers {
+    type Target = http::HeaderMap;
+    fn deref(&self) -> &http::HeaderMap {
+        &self.0
+    }
+}
 
 /// A method argument with a value of type `T` that a layer in front of the dispatcher put into
 /// the HTTP request's extensions: the authenticated user, a tenant, a trace id.
@@ -97,27 +131,35 @@ pub struct Headers(pub http::HeaderMap);
 #[derive(Debug, Clone)]
 pub struct Extension<T>(pub T);
 
+impl<T> Deref for Extension<T> {
+    type Target = T;
+    fn deref(&self) -> &T {
+        &self.0
+    }
+}
+
 /// A method argument with the client's address, when the transport knows it. The built-in
 /// server always does; in another HTTP stack, insert a `PeerAddr` into the request's extensions.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct PeerAddr(pub Option<SocketAddr>);
 
-/// How generated code builds each context argument. Not public API.
-pub mod extract {
-    use super::*;
-
-    /// Builds a `RequestId` argument.
-    pub fn request_id(context: &CallContext<'_>) -> Result<RequestId, Error> {
+impl FromCall for RequestId {
+    type Rejection = Error;
+    fn from_call(context: &CallContext<'_>) -> Result<Self, Error> {
         Ok(RequestId(context.id.map(ToOwned::to_owned)))
     }
+}
 
-    /// Builds a `MethodName` argument.
-    pub fn method_name(context: &CallContext<'_>) -> Result<MethodName, Error> {
+impl FromCall for MethodName {
+    type Rejection = Error;
+    fn from_call(context: &CallContext<'_>) -> Result<Self, Error> {
         Ok(MethodName(context.method.to_owned()))
     }
+}
 
-    /// Builds a `Headers` argument.
-    pub fn headers(context: &CallContext<'_>) -> Result<Headers, Error> {
+impl FromCall for Headers {
+    type Rejection = Error;
+    fn from_call(context: &CallContext<'_>) -> Result<Self, Error> {
         Ok(Headers(
             context
                 .request
@@ -125,38 +167,41 @@ pub mod extract {
                 .unwrap_or_default(),
         ))
     }
+}
 
-    /// Builds a `Peer` argument.
-    pub fn peer(context: &CallContext<'_>) -> Result<crate::Peer, Error> {
+impl FromCall for crate::Peer {
+    type Rejection = Error;
+    fn from_call(context: &CallContext<'_>) -> Result<Self, Error> {
         crate::peer::extract(context)
     }
+}
 
-    /// Builds a `PeerAddr` argument.
-    pub fn peer_addr(context: &CallContext<'_>) -> Result<PeerAddr, Error> {
+impl FromCall for PeerAddr {
+    type Rejection = Error;
+    fn from_call(context: &CallContext<'_>) -> Result<Self, Error> {
         Ok(PeerAddr(context.request.and_then(|r| r.peer)))
     }
+}
 
-    /// Builds an `Extension<T>` argument.
-    pub fn extension<T: Clone + Send + Sync + 'static>(
-        context: &CallContext<'_>,
-    ) -> Result<Extension<T>, Error> {
+impl<T: Clone + Send + Sync + 'static> FromCall for Extension<T> {
+    type Rejection = Error;
+    fn from_call(context: &CallContext<'_>) -> Result<Self, Error> {
         context
-            .request
-            .and_then(|r| r.extensions.get::<T>())
+            .extension::<T>()
             .cloned()
             .map(Extension)
             .ok_or_else(missing_extension::<T>)
     }
+}
 
-    #[cold]
-    fn missing_extension<T>() -> Error {
-        tracing::error!(
-            r#type = std::any::type_name::<T>(),
-            "a method's extension is missing"
-        );
-        Error::internal_error().with_data(format!(
-            "the request carries no `{}` extension",
-            std::any::type_name::<T>()
-        ))
-    }
+#[cold]
+fn missing_extension<T>() -> Error {
+    tracing::error!(
+        r#type = std::any::type_name::<T>(),
+        "a method's extension is missing"
+    );
+    Error::internal_error().with_data(format!(
+        "the request carries no `{}` extension",
+        std::any::type_name::<T>()
+    ))
 }

@@ -209,6 +209,7 @@ impl Dispatcher {
             id: request.id,
             request: transport,
             session,
+            states: &self.inner.states,
         };
         let Some(method) = self.inner.methods.entry(&request.method) else {
             let error = crate::invoke::unknown_method(&context);

@@ -101,7 +101,7 @@ impl<T> Kind<T> {
     }
 }
 
-/// Selects [`FallibleResponse`] for `Result` return values.
+/// Selects `FallibleResponse` for `Result` return values.
 pub trait ResultKind {
     /// The response builder for this kind.
     fn __jsonrpc_kind(&self) -> FallibleResponse {
@@ -111,7 +111,7 @@ pub trait ResultKind {
 
 impl<T, E> ResultKind for Kind<Result<T, E>> {}
 
-/// Selects [`ValueResponse`] for every other return value.
+/// Selects `ValueResponse` for every other return value.
 pub trait ValueKind {
     /// The response builder for this kind.
     fn __jsonrpc_kind(&self) -> ValueResponse {

@@ -21,7 +21,7 @@ use crate::state::StateKey;
 pub struct MethodDef {
     name: &'static str,
     call: CallFn,
-    states: &'static [fn() -> StateKey],
+    states: &'static [fn() -> Vec<StateKey>],
     location: Location,
     group: Option<&'static str>,
     describe: Option<DescribeFn>,
@@ -57,7 +57,7 @@ impl MethodDef {
     pub const fn __new(
         name: &'static str,
         call: CallFn,
-        states: &'static [fn() -> StateKey],
+        states: &'static [fn() -> Vec<StateKey>],
         file: &'static str,
         line: u32,
     ) -> Self {
@@ -155,7 +155,7 @@ impl MethodDef {
     }
 
     pub(crate) fn required_states(&self) -> impl Iterator<Item = StateKey> + '_ {
-        self.states.iter().map(|key| key())
+        self.states.iter().flat_map(|keys| keys())
     }
 }
 

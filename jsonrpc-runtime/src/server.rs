@@ -1,22 +1,17 @@
 //! The HTTP server: hyper 1 on tokio, one task per connection, HTTP/1.1 and HTTP/2.
 
-use std::convert::Infallible;
 use std::future::Future;
 use std::io;
 use std::net::SocketAddr;
-use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
-use std::task::Poll;
 use std::time::Duration;
 
-use hyper_util::rt::{TokioExecutor, TokioIo, TokioTimer};
-use hyper_util::server::conn::auto;
-use hyper_util::server::graceful::GracefulShutdown;
 use tokio::net::{TcpListener, ToSocketAddrs};
-use tokio::sync::Semaphore;
 
+use crate::health::{Health, HealthConfig};
+use crate::shutdown::{DrainConfig, Signals};
 use crate::ws::WsConfig;
-use crate::{Dispatcher, DispatcherBuilder, Methods, RpcService};
+use crate::{Dispatcher, DispatcherBuilder, Methods};
 
 /// The default largest request body: 10 MiB.
 pub const DEFAULT_MAX_BODY_SIZE: usize = 10 * 1024 * 1024;
@@ -28,7 +23,8 @@ pub const DEFAULT_HEADER_READ_TIMEOUT: Duration = Duration::from_secs(30);
 /// in the listen queue until one closes.
 pub const DEFAULT_MAX_CONNECTIONS: usize = 10_000;
 
-/// Serves every registered method over HTTP at `addr` until Ctrl-C: the one-line server.
+/// Serves every registered method over HTTP at `addr` until SIGINT (Ctrl-C) or SIGTERM, then
+/// drains (see [`crate::shutdown`]): the one-line server.
 ///
 /// ```no_run
 /// use jsonrpc_runtime::method;
@@ -65,11 +61,13 @@ pub async fn serve(addr: impl ToSocketAddrs) -> io::Result<()> {
 /// # }
 /// ```
 pub struct Server {
-    listener: TcpListener,
-    local_addr: SocketAddr,
-    dispatcher: Dispatcher,
-    config: HttpConfig,
-    websocket: WsConfig,
+    pub(crate) listener: TcpListener,
+    pub(crate) local_addr: SocketAddr,
+    pub(crate) dispatcher: Dispatcher,
+    pub(crate) config: HttpConfig,
+    pub(crate) websocket: WsConfig,
+    pub(crate) drain: DrainConfig,
+    pub(crate) health: Option<Arc<Health>>,
 }
 
 /// Configures a [`Server`].
@@ -78,13 +76,15 @@ pub struct ServerBuilder {
     config: HttpConfig,
     websocket: WsConfig,
     pub(crate) stream: crate::stream::StreamConfig,
+    pub(crate) drain: DrainConfig,
+    health: HealthConfig,
 }
 
 #[derive(Clone, Copy)]
-struct HttpConfig {
-    max_body_size: usize,
-    header_read_timeout: Duration,
-    max_connections: usize,
+pub(crate) struct HttpConfig {
+    pub(crate) max_body_size: usize,
+    pub(crate) header_read_timeout: Duration,
+    pub(crate) max_connections: usize,
 }
 
 impl Server {
@@ -99,6 +99,8 @@ impl Server {
             },
             websocket: WsConfig::default(),
             stream: crate::stream::StreamConfig::default(),
+            drain: DrainConfig::default(),
+            health: HealthConfig::default(),
         }
     }
 
@@ -107,98 +109,70 @@ impl Server {
         self.local_addr
     }
 
-    /// Serves until Ctrl-C, then shuts down gracefully.
+    /// Serves until SIGINT (Ctrl-C) or SIGTERM, or the signals chosen with
+    /// [`ServerBuilder::shutdown_signals`], then drains: the health path answers 503, responses
+    /// close their connections for the drain delay, the server stops accepting (once its accept
+    /// queue is empty), the calls in flight finish within the drain timeout, WebSocket
+    /// connections close with 1001, and it returns `Ok(())`. A second signal cuts the drain
+    /// short. The [`shutdown`](crate::shutdown) module has the whole sequence.
+    ///
+    /// ```no_run
+    /// # async fn run() -> std::io::Result<()> {
+    /// use std::time::Duration;
+    /// use jsonrpc_runtime::Server;
+    ///
+    /// Server::builder()
+    ///     .health("/health")
+    ///     .drain_delay(Duration::from_secs(10))
+    ///     .bind("0.0.0.0:5000")
+    ///     .await?
+    ///     .run()
+    ///     .await // Ok once drained: the process exits with status 0
+    /// # }
+    /// ```
+    ///
+    /// The signal handlers are installed when `run` starts; if none can be, a warning is logged
+    /// and the server serves until it is killed.
     pub async fn run(self) -> io::Result<()> {
-        self.run_until(async {
-            // If no signal handler can be installed, serve until the process is killed.
-            if tokio::signal::ctrl_c().await.is_err() {
-                std::future::pending::<()>().await;
-            }
-        })
-        .await
+        let (first, second, _listening) = self.drain.signals.listen().split();
+        self.run_with(first, second).await
     }
 
-    /// Serves until `shutdown` completes, then stops accepting connections, lets the requests
-    /// in flight finish, and returns.
+    /// Serves until `shutdown` completes, then drains as [`run`](Server::run) does after a
+    /// signal (the health path answers 503, the drain delay, the drain timeout) and returns.
+    /// It listens for no signal.
+    ///
+    /// ```no_run
+    /// # async fn run() -> std::io::Result<()> {
+    /// use jsonrpc_runtime::Server;
+    ///
+    /// let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+    /// let server = Server::builder().bind("127.0.0.1:0").await?;
+    /// let running = tokio::spawn(server.run_until(async move {
+    ///     let _ = stopped.await;
+    /// }));
+    /// // ...
+    /// let _ = stop.send(());
+    /// running.await??;
+    /// # Ok(())
+    /// # }
+    /// ```
     pub async fn run_until(self, shutdown: impl Future<Output = ()>) -> io::Result<()> {
-        let mut http = auto::Builder::new(TokioExecutor::new());
-        http.http1()
-            .timer(TokioTimer::new())
-            .header_read_timeout(self.config.header_read_timeout);
-        let graceful = GracefulShutdown::new();
-        let rpc = RpcService::new(self.dispatcher.clone())
-            .max_body_size(self.config.max_body_size)
-            .websocket(self.websocket);
-        let slots = Arc::new(Semaphore::new(self.config.max_connections));
-        tokio::pin!(shutdown);
-        loop {
-            // At the connection limit, stop accepting: new clients wait in the listen queue.
-            let slot = tokio::select! {
-                slot = Arc::clone(&slots).acquire_owned() => slot.expect("the semaphore is never closed"),
-                () = &mut shutdown => break,
-            };
-            let (stream, peer) = tokio::select! {
-                accepted = self.listener.accept() => match accepted {
-                    Ok(connection) => connection,
-                    Err(error) => {
-                        // Out of file descriptors and the like: wait instead of spinning.
-                        tracing::warn!(%error, "accepting a connection failed");
-                        tokio::time::sleep(Duration::from_millis(50)).await;
-                        continue;
-                    }
-                },
-                () = &mut shutdown => break,
-            };
-            // Small responses go out at once rather than waiting for Nagle's algorithm.
-            let _ = stream.set_nodelay(true);
-            let rpc = rpc.clone();
-            let requested = Arc::new(AtomicBool::new(false));
-            let requested_by_client = Arc::clone(&requested);
-            let service = hyper::service::service_fn(move |request| {
-                if !requested_by_client.load(Ordering::Relaxed) {
-                    requested_by_client.store(true, Ordering::Relaxed);
-                }
-                let rpc = rpc.clone();
-                async move { Ok::<_, Infallible>(rpc.handle(request, Some(peer)).await) }
-            });
-            let connection = http
-                .serve_connection_with_upgrades(TokioIo::new(stream), service)
-                .into_owned();
-            let connection = graceful.watch(connection);
-            let first_request_timeout = self.config.header_read_timeout;
-            tokio::spawn(async move {
-                tokio::pin!(connection);
-                // hyper's header timeout starts only once the HTTP version is known, so a client
-                // that sends nothing (or half of the HTTP/2 preface) would hold its slot forever:
-                // such a connection is dropped when no request has begun within the timeout.
-                // Once one has begun, the timer is dropped rather than polled on every wake-up.
-                let mut deadline = Some(Box::pin(tokio::time::sleep(first_request_timeout)));
-                let result = std::future::poll_fn(|cx| {
-                    if let Poll::Ready(result) = connection.as_mut().poll(cx) {
-                        return Poll::Ready(result);
-                    }
-                    if requested.load(Ordering::Relaxed) {
-                        deadline = None;
-                    } else if let Some(timer) = &mut deadline {
-                        if timer.as_mut().poll(cx).is_ready() {
-                            tracing::debug!(%peer, "closing a connection that sent no request in time");
-                            return Poll::Ready(Ok(()));
-                        }
-                    }
-                    Poll::Pending
-                })
-                .await;
-                if let Err(error) = result {
-                    tracing::debug!(%peer, %error, "connection ended with an error");
-                }
-                drop(slot);
-            });
-        }
-        drop(self.listener);
-        // HTTP connections finish their requests; WebSocket connections, which hyper has handed
-        // over, answer their calls in flight and close with 1001.
-        tokio::join!(graceful.shutdown(), rpc.close_websockets());
-        Ok(())
+        self.run_with(shutdown, std::future::pending()).await
+    }
+
+    async fn run_with(
+        self,
+        shutdown: impl Future<Output = ()>,
+        force: impl Future<Output = ()>,
+    ) -> io::Result<()> {
+        tracing::info!(
+            address = %self.local_addr,
+            methods = self.dispatcher.methods().len(),
+            "JSON-RPC server listening on http://{}/",
+            self.local_addr
+        );
+        self.serve(shutdown, force).await
     }
 }
 
@@ -289,16 +263,92 @@ impl ServerBuilder {
         self
     }
 
+    /// The signals [`Server::run`] and [`StreamServer::run`](crate::stream::StreamServer::run)
+    /// shut down on. Default: SIGINT and SIGTERM on Unix, Ctrl-C elsewhere ([`Signals`]).
+    pub fn shutdown_signals(mut self, signals: Signals) -> Self {
+        self.drain.signals = signals;
+        self
+    }
+
+    /// How long the server keeps serving after the signal, answering 503 on the health path
+    /// and closing each connection after its response, so that a load balancer stops sending
+    /// here and retires its pooled connections. It ends early when no HTTP connection is open,
+    /// unless a health path is set. Zero skips it. Default:
+    /// [`DEFAULT_DRAIN_DELAY`](crate::shutdown::DEFAULT_DRAIN_DELAY) (5 s).
+    pub fn drain_delay(mut self, delay: Duration) -> Self {
+        self.drain.delay = delay;
+        self
+    }
+
+    /// How long the calls in flight may take to finish once the server has stopped accepting;
+    /// the connections still open then are cut off. Default:
+    /// [`DEFAULT_DRAIN_TIMEOUT`](crate::shutdown::DEFAULT_DRAIN_TIMEOUT) (20 s).
+    pub fn drain_timeout(mut self, timeout: Duration) -> Self {
+        self.drain.timeout = timeout;
+        self
+    }
+
+    /// Answers `GET` (and `HEAD`) on `path` with 200 `ok` while serving and 503 `draining`
+    /// from the shutdown signal on, for a load balancer or an orchestrator to poll; on the same
+    /// port as the calls, before any other handling (other methods on `path` get 405). Off by
+    /// default. With [`readiness`](ServerBuilder::readiness), 503 `not ready` when the check
+    /// fails.
+    ///
+    /// ```no_run
+    /// # async fn run() -> std::io::Result<()> {
+    /// jsonrpc_runtime::Server::builder()
+    ///     .health("/health") // curl -i http://127.0.0.1:5000/health
+    ///     .bind("127.0.0.1:5000")
+    ///     .await?
+    ///     .run()
+    ///     .await
+    /// # }
+    /// ```
+    pub fn health(mut self, path: impl Into<String>) -> Self {
+        self.health.path(path.into());
+        self
+    }
+
+    /// A check run on every health request while serving: `false` answers 503 `not ready`
+    /// (the database is down, a cache is still warming). It turns the health check on at
+    /// [`DEFAULT_HEALTH_PATH`](crate::DEFAULT_HEALTH_PATH) (`/health`) unless
+    /// [`health`](ServerBuilder::health) names another path. Keep it quick: balancers time
+    /// their checks out.
+    ///
+    /// ```no_run
+    /// # async fn db_ok() -> bool { true }
+    /// # async fn run() -> std::io::Result<()> {
+    /// jsonrpc_runtime::Server::builder()
+    ///     .health("/health")
+    ///     .readiness(|| async { db_ok().await })
+    ///     .bind("127.0.0.1:5000")
+    ///     .await?
+    ///     .run()
+    ///     .await
+    /// # }
+    /// ```
+    pub fn readiness<F, Fut>(mut self, check: F) -> Self
+    where
+        F: Fn() -> Fut + Send + Sync + 'static,
+        Fut: Future<Output = bool> + Send + 'static,
+    {
+        self.health.readiness(check);
+        self
+    }
+
     /// Checks the methods and state (see [`DispatcherBuilder::build`]) and binds `addr`.
     ///
     /// A start-up error is returned as an [`io::Error`] of kind `InvalidInput` whose inner error
-    /// is the [`StartupError`](crate::StartupError).
+    /// is the [`StartupError`](crate::StartupError). An address that cannot be bound (in use,
+    /// say) is an [`io::Error`] of the system's kind whose message names the address. Both
+    /// print as a sentence, in `Display` and in `Debug` form (what `fn main() ->
+    /// std::io::Result<()>` prints).
     pub async fn bind(self, addr: impl ToSocketAddrs) -> io::Result<Server> {
         let dispatcher = self
             .dispatcher
             .build()
             .map_err(|error| io::Error::new(io::ErrorKind::InvalidInput, error))?;
-        let listener = TcpListener::bind(addr).await?;
+        let listener = listen(addr).await?;
         let local_addr = listener.local_addr()?;
         Ok(Server {
             listener,
@@ -306,6 +356,32 @@ impl ServerBuilder {
             dispatcher,
             config: self.config,
             websocket: self.websocket,
+            drain: self.drain,
+            health: self.health.build(),
         })
     }
+}
+
+/// Binds the first address `addr` resolves to that can be bound; the error names the address.
+async fn listen(addr: impl ToSocketAddrs) -> io::Result<TcpListener> {
+    let addrs = tokio::net::lookup_host(addr).await.map_err(|error| {
+        crate::error::BindError::io_error(
+            "the address given (it does not resolve)".to_owned(),
+            error,
+        )
+    })?;
+    let mut last = None;
+    for addr in addrs {
+        match TcpListener::bind(addr).await {
+            Ok(listener) => return Ok(listener),
+            Err(error) => last = Some((addr, error)),
+        }
+    }
+    Err(match last {
+        Some((addr, error)) => crate::error::BindError::io_error(addr.to_string(), error),
+        None => crate::error::BindError::io_error(
+            "the address given".to_owned(),
+            io::Error::new(io::ErrorKind::InvalidInput, "it resolves to no address"),
+        ),
+    })
 }

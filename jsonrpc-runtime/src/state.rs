@@ -55,7 +55,8 @@ impl<T: ?Sized + fmt::Debug> fmt::Debug for State<T> {
     }
 }
 
-/// A state type a method needs: what the start-up check compares against what was given.
+/// A state type a method needs: what the start-up check compares against what was given. An
+/// extractor lists those it reads in [`FromCall::required_states`](crate::FromCall::required_states).
 #[derive(Debug, Clone, Copy)]
 pub struct StateKey {
     pub(crate) type_id: TypeId,
@@ -69,6 +70,11 @@ impl StateKey {
             type_id: TypeId::of::<T>(),
             type_name: std::any::type_name::<T>(),
         }
+    }
+
+    /// The name of the state type.
+    pub fn type_name(&self) -> &'static str {
+        self.type_name
     }
 }
 

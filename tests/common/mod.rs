@@ -27,6 +27,14 @@ pub fn error_code(response: &Value) -> i64 {
 }
 
 /// The error message of a single error response.
+/// The detail of an error response of a standard code: its `data`, a string (the message is
+/// the specification's own, such as "Invalid params").
+pub fn error_detail(response: &Value) -> &str {
+    response["error"]["data"]
+        .as_str()
+        .unwrap_or_else(|| panic!("not an error with a detail: {response}"))
+}
+
 pub fn error_message(response: &Value) -> &str {
     response["error"]["message"]
         .as_str()

@@ -299,8 +299,9 @@ pub fn assert_error(response: &Value, expected_code: i64, id: &Value) {
         -32700 => Some("Parse error"),
         -32600 => Some("Invalid Request"),
         -32601 => Some("Method not found"),
+        -32602 => Some("Invalid params"),
         -32603 => Some("Internal error"),
-        // -32602 messages say which param is wrong; application codes have their own.
+        // Application codes have their own.
         _ => None,
     };
     if let Some(message) = message {

@@ -15,14 +15,16 @@ async fn call(method: &str, params: &str) -> Value {
         .await
 }
 
-/// Asserts that the call is -32602, and that the message mentions `mentions`.
+/// Asserts that the call is -32602 "Invalid params", and that its detail (`data`, a string)
+/// mentions `mentions`.
 async fn assert_invalid_params(method: &str, params: &str, mentions: &str) {
     let response = call(method, params).await;
     assert_error(&response, -32602, &json!(7));
-    let message = response["error"]["message"].as_str().unwrap();
+    assert_eq!(response["error"]["message"], "Invalid params", "{response}");
+    let detail = response["error"]["data"].as_str().unwrap();
     assert!(
-        message.contains(mentions),
-        "{method}({params}): the message {message:?} should mention {mentions:?}"
+        detail.contains(mentions),
+        "{method}({params}): the detail {detail:?} should mention {mentions:?}"
     );
 }
 

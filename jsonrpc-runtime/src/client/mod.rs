@@ -60,11 +60,31 @@
 //! # }
 //! ```
 //!
-//! - Each param is an argument of `call`, sent by position. `State<T>` arguments are the
-//!   server's business and are left out; a `Params<T>` argument is the whole params, a `T`.
-//! - The result is the method's return type (`()` for none, the `T` of a `Result<T, E>`); a
-//!   borrowed return type is received owned (`&'static str` as `String`); an `impl Trait`
-//!   return type is received as a `serde_json::Value`.
+//! | generated | through | sends |
+//! | --- | --- | --- |
+//! | `name::call(&client, ..)` | [`Client`], [`WsClient`] (any [`RpcClient`]) | params by position |
+//! | `name::call_by_name(&client, ..)` | the same | params by name: `{"minuend": 42, ...}` |
+//! | `name::notify(&client, ..)` | the same | a notification (no id, no answer) |
+//! | `name::batch(&mut batch, ..)` | [`Batch`], [`BlockingBatch`] (any [`RpcBatch`]) | a batch entry: a [`BatchCall<T>`] |
+//! | `name::call_blocking`, `call_by_name_blocking`, `notify_blocking` | [`BlockingClient`] | as above |
+//!
+//! - **Params.** Each param is an argument. `State<T>` and request-context arguments are the
+//!   server's business and are left out; a `Params<T>` argument is the whole params, a `T`
+//!   (and has no `call_by_name`: `T` decides the shape). An argument may be the param's type,
+//!   a reference to it, or a borrowed form that serializes the same way: `&str` (or
+//!   `Cow<str>`) for a `String`, `&[T]` or `[T; N]` for a `Vec<T>` ([`ParamArg`]). Literals
+//!   keep their inference: `subtract::call(&client, 42, 23)`, `None` for an `Option`. A bare
+//!   `.into()` cannot be inferred (it could become a `String` or a `&str`): write `"Ada"` or
+//!   `String::from("Ada")`. The arguments are serialized before the call returns: the future
+//!   borrows only the client.
+//! - **The result** follows the return type, by type ([`ClientResult`]): the `T` of a
+//!   `Result<T, E>` under any name (`RpcResult<T>`, `type Answer = Result<u32, Error>`), `()`
+//!   for no return type, a borrowed type received owned (`&'static str` as `String`), an
+//!   `impl Trait` as a `serde_json::Value`, and any other type as it is (a struct named
+//!   `SearchResult` too). An `Err` arrives as [`ClientError::Rpc`]. One case needs help: an
+//!   alias of a `Result<T, E>` whose `E` is itself `Deserialize` (such as `String`) could be
+//!   received either way, so name the type at the call (`let n: u32 = answer::call(..)`);
+//!   written as `Result<T, E>` in the signature, it needs nothing.
 //! - The server's methods only need their params to be `Deserialize` and their results
 //!   `Serialize`. A call is only possible when the params are also `Serialize` and the result
 //!   `DeserializeOwned`: otherwise the method compiles as before, and only a `call` of it is
@@ -87,8 +107,8 @@
 //! }
 //!
 //! async fn run(client: Client) {
-//!     // error[E0277]: `Point` cannot be sent by a typed call: it does not implement
-//!     // `serde::Serialize`
+//!     // error[E0277]: `Point` cannot be sent as a param of type `Point`
+//!     // note: the param type must also implement `serde::Serialize`
 //!     let norm = norm::call(&client, Point { x: 3.0, y: 4.0 }).await;
 //! }
 //! ```
@@ -96,9 +116,20 @@
 //! - A param or result type must not leave a lifetime out: write `Cow<'static, str>`, not
 //!   `Cow<str>`.
 //!
-//! The same `call` goes through a [`WsClient`] too (any [`RpcClient`]). A
-//! `#[subscription]` function gets `name::subscribe(&ws_client, params...)`, which returns a
+//! A `#[subscription]` function gets `name::subscribe(&ws_client, params...)`, which returns a
 //! typed [`Subscription`].
+//!
+//! # Credentials and connection errors
+//!
+//! A URL with user information, `http://user:password@host/` (or `https://`, `ws://`,
+//! `wss://`), sends `Authorization: Basic ...` with every request (or with the WebSocket
+//! handshake); the user name and password are percent-decoded (`p%40ss` is `p@ss`). They are
+//! taken out of the URL, so they appear in no log line, error or `Host` header. An
+//! `Authorization` header given to the builder (`bearer_auth`, `header`) wins over them.
+//!
+//! A server that cannot be reached is a [`ClientError::Transport`] naming the address tried
+//! and why: `transport error: could not connect to 127.0.0.1:5000: tcp connect error:
+//! Connection refused (os error 111)`.
 //!
 //! # Logging
 //!
@@ -111,6 +142,7 @@
 
 mod batch;
 mod blocking;
+mod credentials;
 mod error;
 mod id;
 mod params;
@@ -136,7 +168,7 @@ pub use blocking::{BlockingBatch, BlockingClient};
 pub use error::{ClientError, InvalidResponse};
 pub use id::{Id, IdGenerator, NumericIds, RandomIds, StringIds};
 pub use params::{ByName, ByPosition, ToParams};
-pub use typed::RpcClient;
+pub use typed::{ClientResult, ParamArg, RpcBatch, RpcClient};
 pub use ws::{
     Subscription, WsClient, WsClientBuilder, DEFAULT_CONNECT_TIMEOUT, DEFAULT_MAX_MESSAGE_SIZE,
     DEFAULT_PING_INTERVAL, DEFAULT_SUBSCRIPTION_BUFFER,
@@ -204,7 +236,8 @@ pub struct ClientBuilder {
 
 impl Client {
     /// A client for `url` (`http://host:port/path`, or `https://` with the `tls` feature) with
-    /// the default settings.
+    /// the default settings. Credentials in the URL (`http://user:password@host/`) are sent as
+    /// Basic authorization (see [Credentials](self#credentials-and-connection-errors)).
     pub fn new(url: &str) -> Result<Client, ClientError> {
         Client::builder(url).build()
     }

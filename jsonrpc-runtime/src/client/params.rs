@@ -268,18 +268,81 @@ impl ToParams for Positional {
     }
 }
 
-/// Not public API: the value of a `Params<T>` argument, sent as the whole params. Used by the
-/// code `#[method]` generates.
+/// Not public API: the params by name of a typed call, one `"name": value` member at a time.
+/// Used by the code `#[method]` generates.
 #[doc(hidden)]
 #[derive(Debug)]
-pub struct Whole<T>(pub T);
+pub struct Named {
+    text: String,
+    error: Option<String>,
+}
 
-impl<T: Serialize> ToParams for Whole<T> {
+impl Named {
+    #[allow(clippy::new_without_default)]
+    pub fn new() -> Self {
+        Named {
+            text: String::from("{"),
+            error: None,
+        }
+    }
+
+    /// Appends one member.
+    pub fn param<T: Serialize + ?Sized>(mut self, name: &str, value: &T) -> Self {
+        if self.error.is_none() {
+            match to_raw_value(value) {
+                Ok(raw) => {
+                    if self.text.len() > 1 {
+                        self.text.push(',');
+                    }
+                    let name = serde_json::to_string(name).expect("a string always serializes");
+                    self.text.push_str(&name);
+                    self.text.push(':');
+                    self.text.push_str(raw.get());
+                }
+                Err(error) => self.error = Some(error.to_string()),
+            }
+        }
+        self
+    }
+}
+
+impl ToParams for Named {
+    /// No params at all leave `params` out, as for `()`.
     fn to_params(&self) -> Result<Option<Box<RawValue>>, ClientError> {
-        serialize(&self.0).and_then(|raw| match raw.get().as_bytes().first() {
-            Some(b'[' | b'{') => Ok(Some(raw)),
-            _ => Err(not_structured()),
-        })
+        if let Some(error) = &self.error {
+            return Err(ClientError::BadParams(error.clone()));
+        }
+        if self.text.len() == 1 {
+            return Ok(None);
+        }
+        let text = format!("{}}}", self.text);
+        RawValue::from_string(text)
+            .map(Some)
+            .map_err(|error| ClientError::BadParams(error.to_string()))
+    }
+}
+
+/// Not public API: the value of a `Params<T>` argument, sent as the whole params, serialized
+/// when it is made (so that the call borrows nothing). Used by the code `#[method]` generates.
+#[doc(hidden)]
+#[derive(Debug)]
+pub struct Whole(Result<Box<RawValue>, String>);
+
+impl Whole {
+    pub fn new<T: Serialize + ?Sized>(value: &T) -> Self {
+        Whole(to_raw_value(value).map_err(|error| error.to_string()))
+    }
+}
+
+impl ToParams for Whole {
+    fn to_params(&self) -> Result<Option<Box<RawValue>>, ClientError> {
+        match &self.0 {
+            Ok(raw) => match raw.get().as_bytes().first() {
+                Some(b'[' | b'{') => Ok(Some(raw.clone())),
+                _ => Err(not_structured()),
+            },
+            Err(error) => Err(ClientError::BadParams(error.clone())),
+        }
     }
 }
 
@@ -381,8 +444,11 @@ mod tests {
             subtrahend: 2
         }))
         .contains("JSON array"));
-        assert_eq!(error(Whole(7)), "params must be a JSON array or object");
-        assert_eq!(text(Whole(vec![1, 2])).as_deref(), Some("[1,2]"));
+        assert_eq!(
+            error(Whole::new(&7)),
+            "params must be a JSON array or object"
+        );
+        assert_eq!(text(Whole::new(&vec![1, 2])).as_deref(), Some("[1,2]"));
     }
 
     #[test]
@@ -393,6 +459,22 @@ mod tests {
             .param(&1)
             .param(&HashMap::from([((1, 2), 3)]));
         assert!(error(positional).contains("key must be a string"));
+    }
+
+    #[test]
+    fn named_params_accumulate() {
+        // `super::Named`: this module has a struct of that name of its own.
+        let params = super::Named::new()
+            .param("minuend", &42)
+            .param("na\"me", "x")
+            .param("none", &None::<i64>);
+        assert_eq!(
+            text(params).as_deref(),
+            Some(r#"{"minuend":42,"na\"me":"x","none":null}"#)
+        );
+        assert_eq!(text(super::Named::new()), None);
+        let named = super::Named::new().param("a", &HashMap::from([((1, 2), 3)]));
+        assert!(error(named).contains("key must be a string"));
     }
 
     #[test]

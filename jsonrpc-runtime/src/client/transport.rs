@@ -7,7 +7,7 @@ use std::time::Duration;
 use bytes::Bytes;
 use http_body_util::{BodyExt, Full, LengthLimitError, Limited};
 use hyper::body::Incoming;
-use hyper::header::{HeaderMap, HeaderValue, ACCEPT, CONTENT_LENGTH, CONTENT_TYPE};
+use hyper::header::{HeaderMap, HeaderValue, ACCEPT, AUTHORIZATION, CONTENT_LENGTH, CONTENT_TYPE};
 use hyper::{Method, Request, StatusCode, Uri};
 use hyper_util::client::legacy::connect::HttpConnector;
 use hyper_util::client::legacy::Client as HyperClient;
@@ -15,7 +15,7 @@ use hyper_util::rt::{TokioExecutor, TokioTimer};
 
 #[cfg(feature = "tls")]
 use crate::client::tls::TlsOptions;
-use crate::client::ClientError;
+use crate::client::{credentials, ClientError};
 
 /// How long an idle pooled connection is kept open.
 const POOL_IDLE_TIMEOUT: Duration = Duration::from_secs(90);
@@ -62,9 +62,16 @@ impl Transport {
                 )))
             }
         }
+        // `user:password@` is sent as Basic authorization, and kept out of the URI (and so of
+        // the `Host` header, HTTP/2's `:authority` and every message that names the server).
+        let (uri, basic) = credentials::take(uri)?;
         let mut headers = HeaderMap::new();
         headers.insert(CONTENT_TYPE, HeaderValue::from_static("application/json"));
         headers.insert(ACCEPT, HeaderValue::from_static("application/json"));
+        if let Some(basic) = basic {
+            headers.insert(AUTHORIZATION, basic);
+        }
+        // Headers the builder was given come last: an explicit `Authorization` wins.
         for (name, value) in &extra_headers {
             headers.insert(name, value.clone());
         }
@@ -139,10 +146,7 @@ impl Transport {
         if !error.is_connect() {
             return ClientError::transport(error);
         }
-        let mut message = match self.uri.authority() {
-            Some(authority) => format!("could not connect to {authority}"),
-            None => "could not connect".to_owned(),
-        };
+        let mut message = format!("could not connect to {}", self.address());
         let mut cause = error.source();
         while let Some(reason) = cause {
             message.push_str(": ");
@@ -153,6 +157,18 @@ impl Transport {
             message,
             source: Box::new(error),
         }
+    }
+
+    /// The address a request goes to, `host:port`, with the scheme's port when the URL has
+    /// none.
+    fn address(&self) -> String {
+        let host = self.uri.host().unwrap_or_default();
+        let default = if self.uri.scheme_str() == Some("https") {
+            443
+        } else {
+            80
+        };
+        format!("{host}:{}", self.uri.port_u16().unwrap_or(default))
     }
 
     /// Reads a body of at most `max_response_size` bytes; a declared length over the limit is

@@ -13,10 +13,11 @@ use tokio_util::task::TaskTracker;
 
 use super::{connection, Framing, StreamConfig};
 use crate::context::RequestParts;
+use crate::shutdown::DrainConfig;
 use crate::{Dispatcher, Server, ServerBuilder};
 
-/// Serves every registered method on stdin and stdout until stdin ends (or Ctrl-C): the one
-/// line for a language server or an MCP server.
+/// Serves every registered method on stdin and stdout until stdin ends (or SIGINT or SIGTERM):
+/// the one line for a language server or an MCP server.
 ///
 /// ```no_run
 /// # async fn run() -> std::io::Result<()> {
@@ -38,9 +39,10 @@ impl ServerBuilder {
     }
 
     /// Checks the methods and state, then serves them on stdin and stdout until stdin ends or
-    /// Ctrl-C (the calls in flight are answered first).
+    /// one of the [shutdown signals](ServerBuilder::shutdown_signals) comes (the calls in
+    /// flight are answered first; a second signal returns at once).
     pub async fn serve_stdio(self, framing: Framing) -> io::Result<()> {
-        let (dispatcher, config) = self.build_stream()?;
+        let (dispatcher, config, drain) = self.build_stream()?;
         let shutdown = CancellationToken::new();
         let (_session, run) = connection::start(
             tokio::io::stdin(),
@@ -52,14 +54,16 @@ impl ServerBuilder {
             connection::InputEnd::FinishCalls,
             shutdown.clone(),
         );
-        let stop = shutdown.clone();
-        let signal = tokio::spawn(async move {
-            if tokio::signal::ctrl_c().await.is_ok() {
-                stop.cancel();
-            }
-        });
-        run.await;
-        signal.abort();
+        let (first, second, _listening) = drain.signals.listen().split();
+        tokio::pin!(run, second);
+        tokio::select! {
+            () = &mut run => return Ok(()),
+            () = first => shutdown.cancel(),
+        }
+        tokio::select! {
+            () = run => {}
+            () = second => tracing::warn!("a second signal came: shutting down at once"),
+        }
         Ok(())
     }
 
@@ -69,7 +73,7 @@ impl ServerBuilder {
         addr: impl ToSocketAddrs,
         framing: Framing,
     ) -> io::Result<StreamServer> {
-        let (dispatcher, config) = self.build_stream()?;
+        let (dispatcher, config, drain) = self.build_stream()?;
         let listener = TcpListener::bind(addr).await?;
         let local = ListenAddr::Tcp(listener.local_addr()?);
         Ok(StreamServer {
@@ -78,6 +82,7 @@ impl ServerBuilder {
             dispatcher,
             config,
             framing,
+            drain,
         })
     }
 
@@ -90,7 +95,7 @@ impl ServerBuilder {
         path: impl Into<PathBuf>,
         framing: Framing,
     ) -> io::Result<StreamServer> {
-        let (dispatcher, config) = self.build_stream()?;
+        let (dispatcher, config, drain) = self.build_stream()?;
         let path = path.into();
         let listener = match tokio::net::UnixListener::bind(&path) {
             Err(error) if error.kind() == io::ErrorKind::AddrInUse => {
@@ -112,16 +117,18 @@ impl ServerBuilder {
             dispatcher,
             config,
             framing,
+            drain,
         })
     }
 
-    fn build_stream(self) -> io::Result<(Dispatcher, StreamConfig)> {
+    fn build_stream(self) -> io::Result<(Dispatcher, StreamConfig, DrainConfig)> {
         let stream = self.stream.clone();
+        let drain = self.drain.clone();
         let dispatcher = self
             .dispatcher
             .build()
             .map_err(|error| io::Error::new(io::ErrorKind::InvalidInput, error))?;
-        Ok((dispatcher, stream))
+        Ok((dispatcher, stream, drain))
     }
 }
 
@@ -158,6 +165,7 @@ pub struct StreamServer {
     dispatcher: Dispatcher,
     config: StreamConfig,
     framing: Framing,
+    drain: DrainConfig,
 }
 
 impl StreamServer {
@@ -166,19 +174,28 @@ impl StreamServer {
         &self.local
     }
 
-    /// Serves until Ctrl-C, then shuts down gracefully.
+    /// Serves until SIGINT (Ctrl-C) or SIGTERM (or the
+    /// [signals chosen](ServerBuilder::shutdown_signals)), then stops accepting, lets every
+    /// connection answer its calls in flight within the
+    /// [drain timeout](ServerBuilder::drain_timeout), and returns `Ok(())`. A second signal
+    /// returns at once. See [`crate::shutdown`].
     pub async fn run(self) -> io::Result<()> {
-        self.run_until(async {
-            if tokio::signal::ctrl_c().await.is_err() {
-                std::future::pending::<()>().await;
-            }
-        })
-        .await
+        let (first, second, _listening) = self.drain.signals.listen().split();
+        self.run_with(first, second).await
     }
 
     /// Serves until `shutdown` completes, then stops accepting, lets every connection answer
-    /// its calls in flight, and returns.
+    /// its calls in flight within the [drain timeout](ServerBuilder::drain_timeout), and
+    /// returns. It listens for no signal.
     pub async fn run_until(self, shutdown: impl Future<Output = ()>) -> io::Result<()> {
+        self.run_with(shutdown, std::future::pending()).await
+    }
+
+    async fn run_with(
+        self,
+        shutdown: impl Future<Output = ()>,
+        force: impl Future<Output = ()>,
+    ) -> io::Result<()> {
         let stop = CancellationToken::new();
         let tracker = TaskTracker::new();
         let slots = Arc::new(Semaphore::new(self.config.max_connections));
@@ -217,7 +234,17 @@ impl StreamServer {
         }
         stop.cancel();
         tracker.close();
-        tracker.wait().await;
+        tokio::select! {
+            () = tracker.wait() => {}
+            () = tokio::time::sleep(self.drain.timeout) => tracing::warn!(
+                connections = tracker.len(),
+                "the drain timeout passed: returning with calls still in flight"
+            ),
+            () = force => tracing::warn!(
+                connections = tracker.len(),
+                "a second signal came: returning with calls still in flight"
+            ),
+        }
         #[cfg(unix)]
         if let ListenAddr::Unix(path) = &self.local {
             let _ = std::fs::remove_file(path);

@@ -29,7 +29,8 @@ pub use subscription::Subscription;
 #[cfg(feature = "tls")]
 use crate::client::tls::{self, TlsOptions};
 use crate::client::{
-    request_body, Batch, ClientError, Id, IdGenerator, NumericIds, ToParams, DEFAULT_TIMEOUT,
+    credentials, request_body, Batch, ClientError, Id, IdGenerator, NumericIds, ToParams,
+    DEFAULT_TIMEOUT,
 };
 
 /// The default number of items a [`Subscription`] buffers for a reader that is behind: 1024.
@@ -505,7 +506,8 @@ impl WsClientBuilder {
     }
 
     /// Opens the connection to `url` (`ws://host:port/path`, or `wss://` with the `tls`
-    /// feature) and starts the task that runs it. Needs a tokio runtime.
+    /// feature) and starts the task that runs it. Needs a tokio runtime. Credentials in the
+    /// URL (`ws://user:password@host/`) are sent as Basic authorization with the handshake.
     ///
     /// A server that refuses the handshake with an HTTP status (401, 404, ...) is
     /// [`ClientError::HttpStatus`]; an unreachable server, a failed TLS handshake and the like
@@ -515,10 +517,22 @@ impl WsClientBuilder {
         if let Some(error) = self.error {
             return Err(ClientError::InvalidConfig(error));
         }
-        let mut request = url.into_client_request().map_err(|error| {
+        let invalid = |error: &dyn fmt::Display| {
             ClientError::InvalidConfig(format!("invalid WebSocket URL {url:?}: {error}"))
-        })?;
-        let uri = request.uri().clone();
+        };
+        let uri: hyper::Uri = url.parse().map_err(|error| invalid(&error))?;
+        // `user:password@` is sent as Basic authorization, and kept out of the request's URI,
+        // the `Host` header and every message that names the server.
+        let (uri, basic) = credentials::take(uri)?;
+        let url = uri.to_string();
+        let url = url.as_str();
+        let mut request = uri
+            .clone()
+            .into_client_request()
+            .map_err(|error| invalid(&error))?;
+        if let Some(basic) = basic {
+            request.headers_mut().insert(AUTHORIZATION, basic);
+        }
         let secure = match uri.scheme_str() {
             Some("ws") => false,
             Some("wss") => true,
@@ -542,6 +556,7 @@ impl WsClientBuilder {
             .ok_or_else(|| ClientError::InvalidConfig(format!("{url}: the URL has no host")))?
             .to_owned();
         let port = uri.port_u16().unwrap_or(if secure { 443 } else { 80 });
+        // Headers the builder was given come last: an explicit `Authorization` wins.
         for (name, value) in &self.headers {
             request.headers_mut().insert(name, value.clone());
         }

@@ -1,0 +1,116 @@
+//! One HTTP connection through the phases of a shutdown.
+
+use std::future::Future;
+use std::net::SocketAddr;
+use std::pin::pin;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::task::Poll;
+use std::time::Duration;
+
+use hyper_util::server::graceful::GracefulConnection;
+use tokio::time::Instant;
+
+use super::{Phase, Phases};
+
+/// How long a connection that has not begun a request when the server stops accepting may take
+/// to begin one (it may have been waiting in the accept queue, its request on the way).
+const QUIET_CONNECTION_GRACE: Duration = Duration::from_secs(1);
+
+/// What the connection's service tells its driver.
+#[derive(Default)]
+pub(crate) struct ConnInfo {
+    requested: AtomicBool,
+    http2: AtomicBool,
+}
+
+impl ConnInfo {
+    /// Called as each request begins.
+    pub(crate) fn on_request(&self, version: http::Version) {
+        if !self.requested.load(Ordering::Relaxed) {
+            self.http2
+                .store(version == http::Version::HTTP_2, Ordering::Relaxed);
+            self.requested.store(true, Ordering::Relaxed);
+        }
+    }
+
+    fn requested(&self) -> bool {
+        self.requested.load(Ordering::Relaxed)
+    }
+
+    /// Whether the server should start closing the connection in `phase`: HTTP/2 from the
+    /// signal on (GOAWAY; HTTP/1.1 answers `Connection: close` instead, and idle HTTP/1.1
+    /// connections are left open for the delay); every connection once the server stops
+    /// accepting, except one that has not begun a request yet.
+    fn should_close(&self, phase: Phase) -> bool {
+        match phase {
+            Phase::Serving => false,
+            Phase::Draining => self.http2.load(Ordering::Relaxed),
+            Phase::Stopping | Phase::Cut => self.requested(),
+        }
+    }
+}
+
+/// Serves `connection` to its end, following the server's phase.
+///
+/// hyper's header timeout starts only once the HTTP version is known, so a client that sends
+/// nothing (or half of the HTTP/2 preface) would hold its slot forever: such a connection is
+/// dropped when no request has begun within `first_request_timeout`. Once one has begun, the
+/// timer is dropped rather than polled on every wake-up.
+pub(crate) async fn drive<C>(
+    connection: C,
+    info: &ConnInfo,
+    phases: &Phases,
+    first_request_timeout: Duration,
+    peer: SocketAddr,
+) where
+    C: GracefulConnection,
+    C::Error: std::fmt::Display,
+{
+    let mut connection = pin!(connection);
+    let mut watch = phases.watch();
+    let mut deadline = Some(Box::pin(tokio::time::sleep(first_request_timeout)));
+    let mut closing = false;
+    let mut grace_given = false;
+    let result = std::future::poll_fn(|cx| {
+        let phase = watch.poll(cx);
+        if phase == Phase::Cut {
+            tracing::debug!(%peer, "cutting a connection off at the drain timeout");
+            return Poll::Ready(Ok(()));
+        }
+        if phase >= Phase::Stopping && !grace_given {
+            grace_given = true;
+            if let Some(timer) = &mut deadline {
+                let grace = Instant::now() + QUIET_CONNECTION_GRACE;
+                if timer.deadline() > grace {
+                    timer.as_mut().reset(grace);
+                }
+            }
+        }
+        loop {
+            if !closing && info.should_close(phase) {
+                closing = true;
+                connection.as_mut().graceful_shutdown();
+            }
+            if let Poll::Ready(result) = connection.as_mut().poll(cx) {
+                return Poll::Ready(result);
+            }
+            // A request may have begun in that poll, and this phase close its connection.
+            if closing || !info.should_close(phase) {
+                break;
+            }
+        }
+        if info.requested() {
+            deadline = None;
+        } else if let Some(timer) = &mut deadline {
+            if timer.as_mut().poll(cx).is_ready() {
+                tracing::debug!(%peer, "closing a connection that sent no request in time");
+                return Poll::Ready(Ok(()));
+            }
+        }
+        Poll::Pending
+    })
+    .await;
+    if let Err(error) = result {
+        tracing::debug!(%peer, %error, "connection ended with an error");
+    }
+}

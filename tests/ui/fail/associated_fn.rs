@@ -1,0 +1,12 @@
+use jsonrpc_runtime::method;
+
+struct Counter;
+
+impl Counter {
+    #[method]
+    fn create() -> Self {
+        Counter
+    }
+}
+
+fn main() {}
