@@ -191,3 +191,18 @@ pub fn address() -> String {
         .nth(1)
         .unwrap_or_else(|| "127.0.0.1:5000".to_owned())
 }
+
+/// What the two WebSocket servers (`ws_ours`, `ws_jsonrpsee`) share with the load tool
+/// (`ws_load`): the broadcast behind `subscribe_events` and the connection limit.
+pub mod ws {
+    /// Capacity of the broadcast channel that feeds `subscribe_events`, in both servers: how
+    /// far a subscriber may fall behind the publisher before it lags. The load tool keeps the
+    /// publisher at most [`PUBLISH_WINDOW`] items ahead of the slowest subscriber, so no one
+    /// lags.
+    pub const BROADCAST_CAPACITY: usize = 1024;
+    /// How many items the load tool's publisher may be ahead of the slowest subscriber.
+    pub const PUBLISH_WINDOW: u64 = 256;
+    /// The connection limit of both WebSocket servers: far above the 2,000 idle connections of
+    /// the memory scenario (jsonrpsee's default is 100).
+    pub const MAX_CONNECTIONS: u32 = 10_000;
+}

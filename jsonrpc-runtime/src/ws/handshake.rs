@@ -106,8 +106,8 @@ pub(crate) fn upgrade<B>(
                 let protocol = WebSocketConfig::default()
                     // Small buffers: an idle connection should cost little memory; they grow
                     // for large messages.
-                    .read_buffer_size(8 * 1024)
-                    .write_buffer_size(8 * 1024)
+                    .read_buffer_size(2 * 1024)
+                    .write_buffer_size(2 * 1024)
                     .max_message_size(Some(max_message_size))
                     .max_frame_size(Some(max_message_size));
                 let socket = WebSocketStream::from_raw_socket(
