@@ -440,3 +440,47 @@ async fn on_sigterm_a_websocket_gets_its_call_answered_then_1001() {
     let status = server.exit_within(WAIT).await;
     assert!(status.success(), "{status:?}");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_drain_timeout_cuts_off_a_websocket_call_that_never_ends() {
+    use futures_util::{SinkExt, StreamExt};
+    use tokio_tungstenite::tungstenite::client::IntoClientRequest;
+    use tokio_tungstenite::tungstenite::Message;
+
+    // In-process, so that nothing but the server itself can end the connection.
+    let server = Server::builder()
+        .drain_delay(Duration::from_millis(50))
+        .drain_timeout(Duration::from_millis(500))
+        .bind("127.0.0.1:0")
+        .await
+        .unwrap();
+    let addr = server.local_addr();
+    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+    let running = tokio::spawn(server.run_until(async {
+        let _ = stopped.await;
+    }));
+    let request = format!("ws://{addr}/").into_client_request().unwrap();
+    let tcp = TcpStream::connect(addr).await.unwrap();
+    let (mut ws, _) = within("the handshake", tokio_tungstenite::client_async(request, tcp))
+        .await
+        .unwrap();
+    ws.send(Message::Text(
+        r#"{"jsonrpc":"2.0","method":"nap","params":[60000],"id":9}"#.into(),
+    ))
+    .await
+    .unwrap();
+    tokio::time::sleep(Duration::from_millis(100)).await;
+    let started = Instant::now();
+    stop.send(()).unwrap();
+    within("the server to stop", running).await.unwrap().unwrap();
+    // No answer comes: the connection is ended with the server, not left running.
+    match within("the connection to end", ws.next()).await {
+        None | Some(Err(_)) | Some(Ok(Message::Close(_))) => {}
+        Some(Ok(other)) => panic!("{other:?}"),
+    }
+    assert!(
+        started.elapsed() < Duration::from_secs(3),
+        "took {:?}",
+        started.elapsed()
+    );
+}

@@ -113,7 +113,10 @@ impl Server {
         loop {
             tokio::select! {
                 biased;
-                () = &mut force => return connections.cut("a second signal came").await,
+                () = &mut force => {
+                    rpc.cut_websockets().await;
+                    return connections.cut("a second signal came").await;
+                }
                 () = &mut delay => break,
                 _ = idle_check.tick(), if early_end => {
                     if connections.tracker.is_empty() {
@@ -145,8 +148,12 @@ impl Server {
         };
         tokio::select! {
             biased;
-            () = &mut force => return connections.cut("a second signal came").await,
+            () = &mut force => {
+                rpc.cut_websockets().await;
+                return connections.cut("a second signal came").await;
+            }
             () = tokio::time::sleep(drain.timeout) => {
+                rpc.cut_websockets().await;
                 return connections.cut("the drain timeout passed").await;
             }
             () = finished => {}

@@ -84,6 +84,12 @@ impl RpcService {
         self.ws.shut_down().await;
     }
 
+    /// Ends every WebSocket connection at once, dropping the calls still running: for a drain
+    /// that has run out of time.
+    pub async fn cut_websockets(&self) {
+        self.ws.cut().await;
+    }
+
     /// The largest request body accepted, in bytes; larger bodies get 413.
     pub fn max_body_size(mut self, bytes: usize) -> Self {
         self.max_body_size = bytes;

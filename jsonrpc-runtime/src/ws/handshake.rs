@@ -100,6 +100,7 @@ pub(crate) fn upgrade<B>(
     let dispatcher = dispatcher.clone();
     let config = shared.config.clone();
     let shutdown = shared.shutdown.clone();
+    let abort = shared.abort.clone();
     shared.tracker.spawn(async move {
         match on_upgrade.await {
             Ok(upgraded) => {
@@ -116,7 +117,8 @@ pub(crate) fn upgrade<B>(
                     Some(protocol),
                 )
                 .await;
-                super::socket::run(socket, dispatcher, Arc::new(parts), config, shutdown).await;
+                let stop = super::socket::Stop { shutdown, abort };
+                super::socket::run(socket, dispatcher, Arc::new(parts), config, stop).await;
             }
             Err(error) => tracing::debug!(%error, "a WebSocket upgrade failed"),
         }

@@ -206,6 +206,8 @@ pub(crate) struct WsShared {
     pub(crate) config: WsConfig,
     pub(crate) slots: Arc<Semaphore>,
     pub(crate) shutdown: CancellationToken,
+    /// Cancelled when a drain runs out of time: connections end at once, calls and all.
+    pub(crate) abort: CancellationToken,
     pub(crate) tracker: TaskTracker,
 }
 
@@ -215,6 +217,7 @@ impl WsShared {
             slots: Arc::new(Semaphore::new(config.max_connections)),
             config,
             shutdown: CancellationToken::new(),
+            abort: CancellationToken::new(),
             tracker: TaskTracker::new(),
         }
     }
@@ -223,6 +226,15 @@ impl WsShared {
     /// Resolves when all have closed. New upgrades are refused from the start.
     pub(crate) async fn shut_down(&self) {
         self.shutdown.cancel();
+        self.tracker.close();
+        self.tracker.wait().await;
+    }
+
+    /// Ends every connection at once, with the calls still running (the drain timeout has
+    /// passed, or a second signal came). Resolves when all have ended.
+    pub(crate) async fn cut(&self) {
+        self.shutdown.cancel();
+        self.abort.cancel();
         self.tracker.close();
         self.tracker.wait().await;
     }

@@ -23,13 +23,20 @@ use crate::Dispatcher;
 /// How long a connection that is closing waits for its writer to send what is queued.
 const CLOSE_GRACE: Duration = Duration::from_secs(5);
 
+/// How a connection is told to stop: `shutdown` to answer its calls in flight and close with
+/// 1001, `abort` to end at once.
+pub(crate) struct Stop {
+    pub(crate) shutdown: CancellationToken,
+    pub(crate) abort: CancellationToken,
+}
+
 /// Serves one upgraded connection until it closes.
 pub(crate) async fn run<S>(
     socket: WebSocketStream<S>,
     dispatcher: Dispatcher,
     parts: Arc<RequestParts>,
     config: WsConfig,
-    shutdown: CancellationToken,
+    stop: Stop,
 ) where
     S: AsyncRead + AsyncWrite + Unpin + Send + 'static,
 {
@@ -57,7 +64,7 @@ pub(crate) async fn run<S>(
         parts,
         session: Arc::clone(&session),
         max_in_flight: config.max_in_flight,
-        shutdown,
+        shutdown: stop.shutdown,
         finish_on_end: false,
     };
     // The stream ends after an error; `take_while` stops it there rather than polling a
@@ -70,7 +77,18 @@ pub(crate) async fn run<S>(
         }
         std::future::ready(go_on)
     });
-    let ending = connection.serve_messages(Box::pin(incoming)).await;
+    let served = tokio::select! {
+        biased;
+        () = stop.abort.cancelled() => None,
+        ending = connection.serve_messages(Box::pin(incoming)) => Some(ending),
+    };
+    let Some(ending) = served else {
+        // Cut off: the calls still running are dropped with the engine's future.
+        drop(connection);
+        session.close();
+        writer.abort();
+        return;
+    };
     match ending {
         Ending::Shutdown => outbox.close(1001, "the server is shutting down").await,
         Ending::Violation(code, reason) => {
