@@ -167,14 +167,15 @@ fn publish(value: Value, hub: State<Broadcast<Value>>) -> usize {
 }
 
 /// Sends a request to the connection's other side and answers with its result; its error
-/// becomes this call's error, with its code and message.
-#[method]
+/// becomes this call's error, with its code and message. Over HTTP there is no other side to
+/// call: -32090.
+#[method(error(-32090, "this call needs a WebSocket or stream connection"))]
 async fn ask_client(method: String, params: Value, peer: Peer) -> Result<Value, Error> {
     Ok(peer.request(&method, params).await?)
 }
 
-/// Sends a notification to the connection's other side.
-#[method]
+/// Sends a notification to the connection's other side (-32090 over HTTP).
+#[method(error(-32090, "this call needs a WebSocket or stream connection"))]
 async fn tell_client(method: String, params: Value, peer: Peer) -> Result<(), Error> {
     Ok(peer.notify(&method, params).await?)
 }

@@ -461,9 +461,12 @@ async fn the_drain_timeout_cuts_off_a_websocket_call_that_never_ends() {
     }));
     let request = format!("ws://{addr}/").into_client_request().unwrap();
     let tcp = TcpStream::connect(addr).await.unwrap();
-    let (mut ws, _) = within("the handshake", tokio_tungstenite::client_async(request, tcp))
-        .await
-        .unwrap();
+    let (mut ws, _) = within(
+        "the handshake",
+        tokio_tungstenite::client_async(request, tcp),
+    )
+    .await
+    .unwrap();
     ws.send(Message::Text(
         r#"{"jsonrpc":"2.0","method":"nap","params":[60000],"id":9}"#.into(),
     ))
@@ -472,7 +475,10 @@ async fn the_drain_timeout_cuts_off_a_websocket_call_that_never_ends() {
     tokio::time::sleep(Duration::from_millis(100)).await;
     let started = Instant::now();
     stop.send(()).unwrap();
-    within("the server to stop", running).await.unwrap().unwrap();
+    within("the server to stop", running)
+        .await
+        .unwrap()
+        .unwrap();
     // No answer comes: the connection is ended with the server, not left running.
     match within("the connection to end", ws.next()).await {
         None | Some(Err(_)) | Some(Ok(Message::Close(_))) => {}

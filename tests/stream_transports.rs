@@ -368,7 +368,7 @@ async fn a_peer_over_http_fails_with_a_clear_error() {
     let mut response = String::new();
     tcp.read_to_string(&mut response).await.unwrap();
     let json: Value = serde_json::from_str(response.split("\r\n\r\n").nth(1).unwrap()).unwrap();
-    assert_eq!(json["error"]["code"], -32603);
+    assert_eq!(json["error"]["code"], -32090);
     assert!(
         json["error"]["data"].as_str().unwrap().contains("HTTP"),
         "{json}"

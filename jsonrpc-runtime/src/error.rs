@@ -30,8 +30,9 @@ pub mod code {
     /// failed) nor for an application's own codes, which lie outside the reserved range.
     pub const SERVER_ERROR: i32 = -32000;
 
-    /// A subscription was called over a transport that cannot push (plain HTTP): it needs a
-    /// WebSocket connection. A server error of this crate.
+    /// A subscription, or a method that calls its client back through
+    /// [`Peer`](crate::Peer), was called over a transport that cannot carry that (plain HTTP):
+    /// it needs a WebSocket or stream connection. A server error of this crate.
     pub const NEEDS_CONNECTION: i32 = -32090;
     /// The connection has as many subscriptions open as the server allows.
     pub const TOO_MANY_SUBSCRIPTIONS: i32 = -32091;

@@ -65,10 +65,17 @@ pub enum PeerError {
 }
 
 impl From<PeerError> for Error {
-    /// The other side's own error as it is; anything else as -32603 with the reason in `data`.
+    /// The other side's own error as it is; a call over HTTP as
+    /// [`code::NEEDS_CONNECTION`](crate::error::code::NEEDS_CONNECTION), as a subscription over
+    /// HTTP answers; anything else as -32603 with the reason in `data`.
     fn from(error: PeerError) -> Error {
         match error {
             PeerError::Rpc(error) => error,
+            PeerError::NoConnection => Error::new(
+                crate::error::code::NEEDS_CONNECTION,
+                "this call needs a WebSocket or stream connection",
+            )
+            .with_data(PeerError::NoConnection.to_string()),
             other => Error::internal_error().with_data(other.to_string()),
         }
     }
