@@ -35,7 +35,7 @@ pub(crate) fn invoke<'a>(entry: &'a Entry, call: Call<'a>) -> Invocation<'a> {
     match span.in_scope(|| start(entry, call)) {
         Outcome::Ready(result) => {
             if let Err(error) = &result {
-                span.in_scope(|| log_error(error));
+                span.in_scope(|| log_error(&span, error));
             }
             Invocation::Done(result)
         }
@@ -71,7 +71,7 @@ impl Future for Running<'_> {
             Err(panic) => Err(panicked(method, panic)),
         };
         if let Err(error) = &result {
-            log_error(error);
+            log_error(span, error);
         }
         Poll::Ready(result)
     }
@@ -115,19 +115,65 @@ async fn through_middleware(entry: &Entry, call: Call<'_>) -> Result<SuccessHead
         Err(panic) => span.in_scope(|| Err(panicked(entry.def.name(), panic))),
     };
     if let Err(error) = &result {
-        span.in_scope(|| log_error(error));
+        span.in_scope(|| log_error(&span, error));
     }
     result
 }
 
 /// The span every call runs in, named `jsonrpc.call`, with the method name and the id (`none`
-/// for a notification).
+/// for a notification), and the attributes of OpenTelemetry's semantic conventions for
+/// JSON-RPC servers, under both the names of semconv 1.37 and earlier (`rpc.system`,
+/// `rpc.jsonrpc.*`) and those of the current conventions (`rpc.system.name`, `jsonrpc.*`,
+/// `rpc.response.status_code`, `error.type`), plus the `otel.*` fields that
+/// `tracing-opentelemetry` turns into the span's name, kind and status. The error fields are
+/// empty until [`log_error`] records them. Every value is a `&str` the call already holds or a
+/// static one: building the span allocates nothing.
 fn call_span(context: &CallContext<'_>) -> tracing::Span {
-    tracing::debug_span!(
+    let id = context.id.map(|id| id.get());
+    let span = tracing::debug_span!(
         "jsonrpc.call",
         method = context.method,
-        id = context.id.map_or("none", |id| id.get()),
-    )
+        id = id.unwrap_or("none"),
+        otel.name = context.method,
+        otel.kind = "server",
+        rpc.system = "jsonrpc",
+        rpc.system.name = "jsonrpc",
+        rpc.method = context.method,
+        rpc.jsonrpc.version = "2.0",
+        jsonrpc.protocol.version = "2.0",
+        rpc.jsonrpc.request_id = tracing::field::Empty,
+        jsonrpc.request.id = tracing::field::Empty,
+        rpc.jsonrpc.error_code = tracing::field::Empty,
+        rpc.jsonrpc.error_message = tracing::field::Empty,
+        rpc.response.status_code = tracing::field::Empty,
+        error.type = tracing::field::Empty,
+        otel.status_code = tracing::field::Empty,
+        otel.status_description = tracing::field::Empty,
+    );
+    if let Some(id) = id {
+        if !span.is_disabled() {
+            record_id(&span, id);
+        }
+    }
+    span
+}
+
+/// The id as OpenTelemetry wants it: a string id without its quotes (when it has no escapes),
+/// a number as it is; `null` is the empty string under the old name and left out under the new
+/// one (the conventions say so).
+#[inline]
+fn record_id(span: &tracing::Span, id: &str) {
+    if id == "null" {
+        span.record("rpc.jsonrpc.request_id", "");
+        return;
+    }
+    let text = id
+        .strip_prefix('"')
+        .and_then(|id| id.strip_suffix('"'))
+        .filter(|inner| !inner.contains('\\'))
+        .unwrap_or(id);
+    span.record("rpc.jsonrpc.request_id", text);
+    span.record("jsonrpc.request.id", text);
 }
 
 /// The error for a call of a method the set does not have, logged in the call's span like any
@@ -135,7 +181,8 @@ fn call_span(context: &CallContext<'_>) -> tracing::Span {
 #[cold]
 pub(crate) fn unknown_method(context: &CallContext<'_>) -> Error {
     let error = Error::method_not_found().with_data(context.method);
-    call_span(context).in_scope(|| log_error(&error));
+    let span = call_span(context);
+    span.in_scope(|| log_error(&span, &error));
     error
 }
 
@@ -159,8 +206,19 @@ async fn finish(
     }
 }
 
+/// Records a failed call's error on its span (the OpenTelemetry error fields) and logs it.
 #[cold]
-fn log_error(error: &Error) {
+fn log_error(span: &tracing::Span, error: &Error) {
+    if !span.is_disabled() {
+        let code = error.code();
+        span.record("rpc.jsonrpc.error_code", code);
+        span.record("rpc.jsonrpc.error_message", error.message());
+        // Strings by the conventions; `display` leaves the formatting to the subscriber.
+        span.record("rpc.response.status_code", tracing::field::display(code));
+        span.record("error.type", tracing::field::display(code));
+        span.record("otel.status_code", "error");
+        span.record("otel.status_description", error.message());
+    }
     if error.code() == crate::error::code::INTERNAL_ERROR {
         tracing::error!(
             code = error.code(),

@@ -241,6 +241,7 @@ pub mod error;
 mod extract;
 mod handler;
 mod health;
+mod host;
 mod invoke;
 mod limits;
 pub mod middleware;

@@ -71,9 +71,12 @@ impl Server {
         http.http1()
             .timer(TokioTimer::new())
             .header_read_timeout(self.config.header_read_timeout);
-        let rpc = RpcService::new(self.dispatcher.clone())
+        let mut rpc = RpcService::new(self.dispatcher.clone())
             .max_body_size(self.config.max_body_size)
             .websocket(self.websocket.clone());
+        if let Some(hosts) = &self.allowed_hosts {
+            rpc = rpc.allowed_hosts(hosts);
+        }
         let front = Arc::new(Front {
             rpc: rpc.clone(),
             health: self.health.clone(),

@@ -68,6 +68,7 @@ pub struct Server {
     pub(crate) websocket: WsConfig,
     pub(crate) drain: DrainConfig,
     pub(crate) health: Option<Arc<Health>>,
+    pub(crate) allowed_hosts: Option<Vec<String>>,
 }
 
 /// Configures a [`Server`].
@@ -78,6 +79,7 @@ pub struct ServerBuilder {
     pub(crate) stream: crate::stream::StreamConfig,
     pub(crate) drain: DrainConfig,
     health: HealthConfig,
+    allowed_hosts: Option<Vec<String>>,
 }
 
 #[derive(Clone, Copy)]
@@ -101,6 +103,7 @@ impl Server {
             stream: crate::stream::StreamConfig::default(),
             drain: DrainConfig::default(),
             health: HealthConfig::default(),
+            allowed_hosts: None,
         }
     }
 
@@ -336,6 +339,37 @@ impl ServerBuilder {
         self
     }
 
+    /// Answers only requests whose `Host` (over HTTP/2, `:authority`) names one of `hosts`;
+    /// others, WebSocket upgrades included, get 403 Forbidden. The defence against DNS
+    /// rebinding for a server bound to loopback; see [`RpcService::allowed_hosts`](crate::RpcService::allowed_hosts)
+    /// for how entries match. The health path is not checked (a balancer's probe may name any
+    /// host). Off by default.
+    ///
+    /// ```no_run
+    /// # async fn run() -> std::io::Result<()> {
+    /// jsonrpc_runtime::Server::builder()
+    ///     // any port: also right behind `ssh -L 8080:localhost:5000`
+    ///     .allowed_hosts(["localhost", "127.0.0.1", "[::1]"])
+    ///     .bind("127.0.0.1:5000")
+    ///     .await?
+    ///     .run()
+    ///     .await
+    /// # }
+    /// ```
+    pub fn allowed_hosts<I, S>(mut self, hosts: I) -> Self
+    where
+        I: IntoIterator<Item = S>,
+        S: AsRef<str>,
+    {
+        self.allowed_hosts = Some(
+            hosts
+                .into_iter()
+                .map(|host| host.as_ref().to_owned())
+                .collect(),
+        );
+        self
+    }
+
     /// Checks the methods and state (see [`DispatcherBuilder::build`]) and binds `addr`.
     ///
     /// A start-up error is returned as an [`io::Error`] of kind `InvalidInput` whose inner error
@@ -358,6 +392,7 @@ impl ServerBuilder {
             websocket: self.websocket,
             drain: self.drain,
             health: self.health.build(),
+            allowed_hosts: self.allowed_hosts,
         })
     }
 }

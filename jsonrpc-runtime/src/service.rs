@@ -15,6 +15,7 @@ use std::sync::Arc;
 
 use crate::context::{PeerAddr, RequestParts};
 use crate::handler::BoxFuture;
+use crate::host::AllowedHosts;
 use crate::ws::{self, WsConfig, WsShared};
 use crate::{Dispatcher, Error, DEFAULT_MAX_BODY_SIZE};
 
@@ -55,6 +56,7 @@ pub struct RpcService {
     dispatcher: Dispatcher,
     max_body_size: usize,
     ws: Arc<WsShared>,
+    allowed_hosts: Option<Arc<AllowedHosts>>,
 }
 
 impl RpcService {
@@ -65,7 +67,40 @@ impl RpcService {
             dispatcher,
             max_body_size: DEFAULT_MAX_BODY_SIZE,
             ws: Arc::new(WsShared::new(WsConfig::default())),
+            allowed_hosts: None,
         }
+    }
+
+    /// Answers only requests whose `Host` header (over HTTP/2, `:authority`) names one of
+    /// `hosts`; any other request, WebSocket upgrades included, gets 403 Forbidden before it is
+    /// read. This is the defence against DNS rebinding for a server on a loopback address,
+    /// which a web page on any site could otherwise reach through a name it points at
+    /// `127.0.0.1`.
+    ///
+    /// An entry with a port (`localhost:5000`) matches that host and port; one without
+    /// (`localhost`, `127.0.0.1`, `[::1]`) matches the host on any port, handy when the port is
+    /// chosen at bind time or forwarded (`ssh -L`). Names compare without regard to case.
+    ///
+    /// Off by default: every `Host` is answered, as before. It cannot be on by itself, since
+    /// the names a server is reached by (a proxy's `proxy_set_header Host`, a tunnel's local
+    /// port, an `/etc/hosts` alias) are only known to whoever deploys it. When not set, it
+    /// costs nothing per request; when set, one header look-up and a comparison per entry.
+    ///
+    /// ```
+    /// # use jsonrpc_runtime::{Dispatcher, RpcService};
+    /// # fn run() -> Result<(), Box<dyn std::error::Error>> {
+    /// let rpc = RpcService::new(Dispatcher::builder().build()?)
+    ///     .allowed_hosts(["localhost", "127.0.0.1", "[::1]"]);
+    /// # Ok(())
+    /// # }
+    /// ```
+    pub fn allowed_hosts<I, S>(mut self, hosts: I) -> Self
+    where
+        I: IntoIterator<Item = S>,
+        S: AsRef<str>,
+    {
+        self.allowed_hosts = Some(Arc::new(AllowedHosts::new(hosts)));
+        self
     }
 
     /// Runs WebSocket connections with `config` (see [`WsConfig`] for the defaults).
@@ -120,6 +155,11 @@ impl RpcService {
         B: Body,
         B::Error: Into<Box<dyn std::error::Error + Send + Sync>>,
     {
+        if let Some(hosts) = &self.allowed_hosts {
+            if !hosts.allows(&request) {
+                return forbidden_host();
+            }
+        }
         if ws::is_upgrade(&request) {
             let max_message_size = self.max_message_size();
             return ws::upgrade(request, peer, &self.dispatcher, &self.ws, max_message_size);
@@ -250,6 +290,15 @@ fn plain(status: StatusCode, text: &'static str) -> Response<Full<Bytes>> {
         HeaderValue::from_static("text/plain; charset=utf-8"),
     );
     response
+}
+
+/// 403 for a `Host` the allow-list does not name.
+#[cold]
+fn forbidden_host() -> Response<Full<Bytes>> {
+    plain(
+        StatusCode::FORBIDDEN,
+        "this server does not answer for that Host\n",
+    )
 }
 
 /// 413, with a JSON-RPC error body a client can show.
