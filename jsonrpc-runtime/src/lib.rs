@@ -220,8 +220,10 @@
 //!   and a method returning an *alias* of a `Result<T, E>` whose `E` is itself `Deserialize`
 //!   needs the received type named at the call (`let n: u32 = ...`).
 //! - **Registration by the linker**: see above; an explicit [`Methods`] set always works.
-//! - **Clients do not reconnect**: a closed [`WsClient`](client::WsClient) fails every call with
-//!   [`ClientError::ConnectionClosed`](client::ClientError::ConnectionClosed); connect again.
+//! - **Reconnection is opt-in**: a [`WsClient`](client::WsClient) reconnects only with
+//!   [`reconnect`](client::WsClientBuilder::reconnect); items sent during the gap are lost, and
+//!   a call in flight when the connection dropped fails with
+//!   [`ClientError::ConnectionClosed`](client::ClientError::ConnectionClosed).
 //! - **Everything follows the specification**: notifications are never answered, batches run
 //!   concurrently, and the standard error codes are those of [`error::code`].
 

@@ -170,8 +170,8 @@ pub use id::{Id, IdGenerator, NumericIds, RandomIds, StringIds};
 pub use params::{ByName, ByPosition, ToParams};
 pub use typed::{ClientResult, ParamArg, RpcBatch, RpcClient};
 pub use ws::{
-    Subscription, WsClient, WsClientBuilder, DEFAULT_CONNECT_TIMEOUT, DEFAULT_MAX_MESSAGE_SIZE,
-    DEFAULT_PING_INTERVAL, DEFAULT_SUBSCRIPTION_BUFFER,
+    Reconnect, Subscription, SubscriptionEvent, WsClient, WsClientBuilder, DEFAULT_CONNECT_TIMEOUT,
+    DEFAULT_MAX_MESSAGE_SIZE, DEFAULT_PING_INTERVAL, DEFAULT_SUBSCRIPTION_BUFFER,
 };
 
 use transport::Transport;

@@ -5,16 +5,22 @@
 //! and each subscription item to its subscription's buffer. Because one task reads the frames
 //! in order, a subscription is registered (when its subscribe response is read) before any
 //! item that follows the response is routed.
+//!
+//! With [`Reconnect`], the same task opens a new connection when its connection drops,
+//! re-issues the live subscriptions on it and maps each new subscription id to the
+//! subscription the caller holds (whose [`Subscription::id`] never changes).
 
+mod reconnect;
 mod subscription;
 mod task;
 
 use std::fmt;
 use std::future::Future;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use hyper::header::{HeaderMap, AUTHORIZATION};
+use hyper::header::{HeaderMap, HeaderValue, AUTHORIZATION};
 use serde::de::DeserializeOwned;
 use serde_json::value::RawValue;
 use tokio::io::{AsyncRead, AsyncWrite};
@@ -24,7 +30,8 @@ use tokio_tungstenite::tungstenite::client::IntoClientRequest;
 use tokio_tungstenite::tungstenite::protocol::WebSocketConfig;
 use tokio_tungstenite::tungstenite::Error as WsError;
 
-pub use subscription::Subscription;
+pub use reconnect::Reconnect;
+pub use subscription::{Subscription, SubscriptionEvent};
 
 #[cfg(feature = "tls")]
 use crate::client::tls::{self, TlsOptions};
@@ -90,9 +97,26 @@ const COMMAND_QUEUE: usize = 64;
 /// ```
 ///
 /// Cloning is cheap: clones share the connection. The connection stays open while a clone or
-/// a [`Subscription`] is alive, or until [`close`](WsClient::close). It is never reopened:
-/// once it closes, every call fails with [`ClientError::ConnectionClosed`], which says why;
-/// connect again for a new one.
+/// a [`Subscription`] is alive, or until [`close`](WsClient::close). By default it is never
+/// reopened: once it closes, every call fails with [`ClientError::ConnectionClosed`], which
+/// says why; connect again for a new one.
+///
+/// **Reconnecting** (opt-in, [`WsClientBuilder::reconnect`]): when the connection drops, the
+/// client opens a new one to the same URL, with backoff ([`Reconnect`]), and
+/// - re-issues every live subscription (the same method and params) and goes on feeding the
+///   same [`Subscription`] from the new one: its [`id`](Subscription::id) stays the same, the
+///   server's new id is [`server_id`](Subscription::server_id), and it marks the resume
+///   ([`SubscriptionEvent::Resumed`], [`Subscription::resumed`]). **Items the server sent
+///   during the gap are lost**, and a new instance starts the subscription afresh;
+///   a server that refuses the new subscribe call ends the stream with its error;
+/// - a call made while reconnecting waits for the new connection (within its own timeout)
+///   instead of failing;
+/// - a call that was **in flight** when the connection dropped fails with
+///   [`ClientError::ConnectionClosed`]: its answer is lost, and the server may or may not
+///   have run it, so it is not sent again (re-send it yourself if it is safe to run twice);
+///   so do the batches in flight, and notifications not yet written are lost;
+/// - after the last attempt fails, everything fails with [`ClientError::ConnectionClosed`]
+///   as without reconnection.
 ///
 /// Every exchange is logged at debug level through `tracing`, as `-->` and `<--` lines.
 #[derive(Clone)]
@@ -128,6 +152,7 @@ pub struct WsClientBuilder {
     headers: HeaderMap,
     error: Option<String>,
     ids: Option<Arc<dyn IdGenerator>>,
+    reconnect: Option<Reconnect>,
     #[cfg(feature = "tls")]
     tls: TlsOptions,
 }
@@ -141,17 +166,27 @@ pub(crate) struct Handle {
     ids: Arc<dyn IdGenerator>,
     /// Why the connection closed, once it has.
     closed: Arc<Mutex<Option<String>>>,
+    /// Whether a connection is open: false while reconnecting, and once closed.
+    online: Arc<AtomicBool>,
 }
 
 /// What a handle asks the connection's task.
 pub(crate) enum Command {
-    /// A request: write `frame`, hand the response with `id` to `waiter`. When `forget` is a
-    /// subscription id, stop routing its items (an unsubscribe call).
+    /// A request: write `frame`, hand the response with `id` to `waiter`.
     Call {
         id: Id,
         frame: String,
         waiter: Waiter,
-        forget: Option<Id>,
+    },
+    /// An unsubscribe call with `id`: stop routing the items of the subscription `key` and
+    /// call `method` with its server id (the current one; `fallback` when the task no longer
+    /// knows the subscription).
+    Unsubscribe {
+        id: Id,
+        key: u64,
+        method: String,
+        fallback: Id,
+        reply: oneshot::Sender<Result<Box<RawValue>, ClientError>>,
     },
     /// A batch: write `frame`, hand the array that answers `ids` to `reply` (at once with an
     /// empty text when there are no ids).
@@ -173,19 +208,43 @@ pub(crate) enum Waiter {
     /// A subscribe call, for the subscription's id and buffer.
     Subscribe {
         unsubscribe: String,
-        reply: oneshot::Sender<Result<(Id, mpsc::Receiver<Item>), ClientError>>,
+        resubscribe: Resubscribe,
+        reply: oneshot::Sender<Result<Subscribed, ClientError>>,
     },
+    /// The subscribe call re-issued for the subscription `key` on a new connection.
+    Resubscribe { key: u64, unsubscribe: String },
     /// Nobody: an unsubscribe the client sent of its own accord.
     Discard,
 }
 
 /// A dropped subscription, to unsubscribe.
 pub(crate) struct Dropped {
-    subscription: Id,
+    key: u64,
 }
 
-/// What a subscription's buffer holds: an item's raw JSON, or the error that ends it.
-pub(crate) type Item = Result<Box<RawValue>, ClientError>;
+/// How to subscribe again on a new connection: the subscribe call's method and params.
+pub(crate) struct Resubscribe {
+    method: String,
+    params: Option<Box<RawValue>>,
+}
+
+/// A subscription the task has registered, for its caller.
+pub(crate) struct Subscribed {
+    id: Id,
+    key: u64,
+    items: mpsc::Receiver<Item>,
+    server_id: Arc<Mutex<Id>>,
+}
+
+/// What a subscription's buffer holds.
+pub(crate) enum Item {
+    /// An item's raw JSON.
+    Value(Box<RawValue>),
+    /// The subscription was re-issued on a new connection; items may have been lost.
+    Resumed,
+    /// The error that ends the subscription.
+    End(ClientError),
+}
 
 /// A socket the connection runs on: TCP, or TLS over TCP.
 trait Io: AsyncRead + AsyncWrite + Unpin + Send + 'static {}
@@ -210,6 +269,7 @@ impl WsClient {
             headers: HeaderMap::new(),
             error: None,
             ids: None,
+            reconnect: None,
             #[cfg(feature = "tls")]
             tls: TlsOptions::default(),
         }
@@ -231,7 +291,7 @@ impl WsClient {
             .to_params()
             .map(|params| request_body(method, params.as_deref(), Some(&id)));
         async move {
-            let result = self.handle.call(id, frame?, None, self.timeout).await?;
+            let result = self.handle.call(id, frame?, self.timeout).await?;
             serde_json::from_str(result.get()).map_err(ClientError::Decode)
         }
     }
@@ -268,6 +328,9 @@ impl WsClient {
     ///
     /// An error answer to the subscribe call is [`ClientError::Rpc`] (a server that refuses
     /// the subscription, or has too many on this connection).
+    ///
+    /// With [`WsClientBuilder::reconnect`], the same call (`method` and `params`) is made
+    /// again on each new connection, and the subscription goes on; see [`WsClient`].
     pub fn subscribe<T: DeserializeOwned>(
         &self,
         method: &str,
@@ -275,24 +338,20 @@ impl WsClient {
         unsubscribe: &str,
     ) -> impl Future<Output = Result<Subscription<T>, ClientError>> + Send + '_ {
         let id = self.handle.ids.next_id();
-        let frame = params
-            .to_params()
-            .map(|params| request_body(method, params.as_deref(), Some(&id)));
+        let params = params.to_params();
+        let method = method.to_owned();
         let unsubscribe = unsubscribe.to_owned();
         async move {
-            let frame = into_text(frame?);
+            let params = params?;
+            let frame = into_text(request_body(&method, params.as_deref(), Some(&id)));
             let (reply, answer) = oneshot::channel();
             let waiter = Waiter::Subscribe {
                 unsubscribe: unsubscribe.clone(),
+                resubscribe: Resubscribe { method, params },
                 reply,
             };
-            let command = Command::Call {
-                id,
-                frame,
-                waiter,
-                forget: None,
-            };
-            let (subscription, items) = self
+            let command = Command::Call { id, frame, waiter };
+            let subscribed = self
                 .handle
                 .within(self.timeout, async {
                     self.handle.send(command).await?;
@@ -301,9 +360,8 @@ impl WsClient {
                 .await?;
             Ok(Subscription::new(
                 Arc::clone(&self.handle),
-                subscription,
+                subscribed,
                 unsubscribe,
-                items,
                 self.timeout,
             ))
         }
@@ -317,9 +375,10 @@ impl WsClient {
         let _ = self.handle.commands.send(Command::Close).await;
     }
 
-    /// Whether the connection is still open, as far as the client knows.
+    /// Whether the connection is still open, as far as the client knows: `false` once it
+    /// has closed, and while the client reconnects.
     pub fn is_connected(&self) -> bool {
-        !self.handle.commands.is_closed()
+        !self.handle.commands.is_closed() && self.handle.online.load(Ordering::Relaxed)
     }
 
     /// This client with another request timeout, sharing its connection and ids.
@@ -382,7 +441,6 @@ impl Handle {
         &self,
         id: Id,
         frame: Vec<u8>,
-        forget: Option<Id>,
         timeout: Duration,
     ) -> Result<Box<RawValue>, ClientError> {
         let frame = into_text(frame);
@@ -391,8 +449,17 @@ impl Handle {
             id,
             frame,
             waiter: Waiter::Call(reply),
-            forget,
         };
+        self.ask(command, answer, timeout).await
+    }
+
+    /// Hands `command` to the task and waits for `answer`, within `timeout`.
+    async fn ask(
+        &self,
+        command: Command,
+        answer: oneshot::Receiver<Result<Box<RawValue>, ClientError>>,
+        timeout: Duration,
+    ) -> Result<Box<RawValue>, ClientError> {
         self.within(timeout, async {
             self.send(command).await?;
             answer.await.map_err(|_| self.closed_error())?
@@ -488,6 +555,14 @@ impl WsClientBuilder {
         self
     }
 
+    /// Reconnects when the connection drops, with `policy`'s backoff, re-issuing the live
+    /// subscriptions; see [`WsClient`] for what happens to calls and subscriptions. Default:
+    /// off (a dropped connection stays closed).
+    pub fn reconnect(mut self, policy: Reconnect) -> Self {
+        self.reconnect = Some(policy);
+        self
+    }
+
     /// Also trusts this root certificate for `wss://`: PEM (one or more `CERTIFICATE`
     /// blocks) or DER. For a private CA or a self-signed server. One that cannot be read
     /// makes [`connect`](Self::connect) fail.
@@ -525,14 +600,10 @@ impl WsClientBuilder {
         // the `Host` header and every message that names the server.
         let (uri, basic) = credentials::take(uri)?;
         let url = uri.to_string();
-        let url = url.as_str();
-        let mut request = uri
-            .clone()
+        // Checked once here; each handshake builds its request (and its key) afresh.
+        uri.clone()
             .into_client_request()
             .map_err(|error| invalid(&error))?;
-        if let Some(basic) = basic {
-            request.headers_mut().insert(AUTHORIZATION, basic);
-        }
         let secure = match uri.scheme_str() {
             Some("ws") => false,
             Some("wss") => true,
@@ -556,10 +627,6 @@ impl WsClientBuilder {
             .ok_or_else(|| ClientError::InvalidConfig(format!("{url}: the URL has no host")))?
             .to_owned();
         let port = uri.port_u16().unwrap_or(if secure { 443 } else { 80 });
-        // Headers the builder was given come last: an explicit `Authorization` wins.
-        for (name, value) in &self.headers {
-            request.headers_mut().insert(name, value.clone());
-        }
         #[cfg(feature = "tls")]
         let tls = if secure {
             Some((
@@ -572,7 +639,83 @@ impl WsClientBuilder {
         let config = WebSocketConfig::default()
             .max_message_size(Some(self.max_message_size))
             .max_frame_size(Some(self.max_message_size));
+        let connector = Connector {
+            uri,
+            url,
+            basic,
+            headers: self.headers,
+            host,
+            port,
+            #[cfg(feature = "tls")]
+            tls,
+            config,
+            timeout: self.connect_timeout,
+        };
+        let socket = connector.open().await?;
+        tracing::debug!("connected to {}", connector.url);
 
+        let ids = self.ids.unwrap_or_else(|| Arc::new(NumericIds::new()));
+        let (commands, command_queue) = mpsc::channel(COMMAND_QUEUE);
+        let (drops, drop_queue) = mpsc::unbounded_channel();
+        let closed = Arc::new(Mutex::new(None));
+        let online = Arc::new(AtomicBool::new(true));
+        let task = task::Task::new(
+            command_queue,
+            drop_queue,
+            Arc::clone(&ids),
+            Arc::clone(&closed),
+            Arc::clone(&online),
+            self.subscription_buffer,
+        );
+        let reconnect = self.reconnect.map(|policy| (policy, connector));
+        tokio::spawn(task.run(socket, self.ping_interval, reconnect));
+        Ok(WsClient {
+            handle: Arc::new(Handle {
+                commands,
+                drops,
+                ids,
+                closed,
+                online,
+            }),
+            timeout: self.request_timeout,
+        })
+    }
+}
+
+/// Opens connections to one URL: the first, and each new one when reconnecting.
+pub(crate) struct Connector {
+    /// Without credentials.
+    uri: hyper::Uri,
+    url: String,
+    /// `Authorization: Basic` from the URL's credentials.
+    basic: Option<HeaderValue>,
+    /// The builder's headers.
+    headers: HeaderMap,
+    host: String,
+    port: u16,
+    #[cfg(feature = "tls")]
+    tls: Option<(
+        tokio_rustls::TlsConnector,
+        rustls::pki_types::ServerName<'static>,
+    )>,
+    config: WebSocketConfig,
+    timeout: Duration,
+}
+
+impl Connector {
+    /// Opens a connection: TCP, TLS and the WebSocket handshake, within the connect timeout.
+    async fn open(&self) -> Result<task::Socket, ClientError> {
+        let (host, port, url) = (&self.host, self.port, self.url.as_str());
+        let mut request = self.uri.clone().into_client_request().map_err(|error| {
+            ClientError::InvalidConfig(format!("invalid WebSocket URL {url:?}: {error}"))
+        })?;
+        if let Some(basic) = &self.basic {
+            request.headers_mut().insert(AUTHORIZATION, basic.clone());
+        }
+        // Headers the builder was given come last: an explicit `Authorization` wins.
+        for (name, value) in &self.headers {
+            request.headers_mut().insert(name, value.clone());
+        }
         let open = async {
             let tcp = TcpStream::connect((host.as_str(), port))
                 .await
@@ -584,52 +727,32 @@ impl WsClientBuilder {
                 })?;
             let _ = tcp.set_nodelay(true);
             #[cfg(feature = "tls")]
-            let io: Box<dyn Io> = match tls {
-                Some((connector, name)) => {
-                    Box::new(connector.connect(name, tcp).await.map_err(|error| {
-                        ClientError::transport_while(
-                            &format!("the TLS handshake with {host}:{port} failed"),
-                            error,
-                        )
-                    })?)
-                }
+            let io: Box<dyn Io> = match &self.tls {
+                Some((connector, name)) => Box::new(
+                    connector
+                        .connect(name.clone(), tcp)
+                        .await
+                        .map_err(|error| {
+                            ClientError::transport_while(
+                                &format!("the TLS handshake with {host}:{port} failed"),
+                                error,
+                            )
+                        })?,
+                ),
                 None => Box::new(tcp),
             };
             #[cfg(not(feature = "tls"))]
             let io: Box<dyn Io> = Box::new(tcp);
             let (socket, _) =
-                tokio_tungstenite::client_async_with_config(request, io, Some(config))
+                tokio_tungstenite::client_async_with_config(request, io, Some(self.config))
                     .await
                     .map_err(|error| handshake_error(url, error))?;
             Ok::<_, ClientError>(socket)
         };
-        let socket = match tokio::time::timeout(self.connect_timeout, open).await {
-            Ok(socket) => socket?,
-            Err(_) => return Err(ClientError::TimedOut(self.connect_timeout)),
-        };
-        tracing::debug!("connected to {url}");
-
-        let ids = self.ids.unwrap_or_else(|| Arc::new(NumericIds::new()));
-        let (commands, command_queue) = mpsc::channel(COMMAND_QUEUE);
-        let (drops, drop_queue) = mpsc::unbounded_channel();
-        let closed = Arc::new(Mutex::new(None));
-        let task = task::Task::new(
-            command_queue,
-            drop_queue,
-            Arc::clone(&ids),
-            Arc::clone(&closed),
-            self.subscription_buffer,
-        );
-        tokio::spawn(task.run(socket, self.ping_interval));
-        Ok(WsClient {
-            handle: Arc::new(Handle {
-                commands,
-                drops,
-                ids,
-                closed,
-            }),
-            timeout: self.request_timeout,
-        })
+        match tokio::time::timeout(self.timeout, open).await {
+            Ok(socket) => socket,
+            Err(_) => Err(ClientError::TimedOut(self.timeout)),
+        }
     }
 }
 

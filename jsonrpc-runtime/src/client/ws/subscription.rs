@@ -1,9 +1,10 @@
 //! The caller's end of a subscription: a stream of items, decoded as they are read.
 
 use std::fmt;
+use std::future::poll_fn;
 use std::marker::PhantomData;
 use std::pin::Pin;
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 use std::task::{ready, Context, Poll};
 use std::time::Duration;
 
@@ -11,8 +12,8 @@ use futures_util::Stream;
 use serde::de::DeserializeOwned;
 use tokio::sync::mpsc;
 
-use super::{Dropped, Handle, Item};
-use crate::client::{request_body, ClientError, Id, ToParams};
+use super::{Command, Dropped, Handle, Item, Subscribed};
+use crate::client::{ClientError, Id};
 
 /// A subscription made by [`WsClient::subscribe`](crate::client::WsClient::subscribe): a
 /// [`Stream`] of the items the server sends for it, each decoded as a `T`.
@@ -46,8 +47,21 @@ use crate::client::{request_body, ClientError, Id, ToParams};
 /// - **Unsubscribing.** [`unsubscribe`](Subscription::unsubscribe) asks the server and tells
 ///   whether it was still active. Dropping the subscription unsubscribes too, without waiting
 ///   for the answer.
+/// - **Reconnecting** (with [`WsClientBuilder::reconnect`](crate::client::WsClientBuilder::reconnect)):
+///   when the connection drops, the stream does not end; once the client has subscribed
+///   again on a new connection, it goes on with the new server's items. **Items sent during
+///   the gap are lost**, and a new server instance starts the subscription afresh (a counter
+///   starts again, say). The stream of items does not show the seam;
+///   [`next_event`](Subscription::next_event) yields [`SubscriptionEvent::Resumed`] at it,
+///   and [`resumed`](Subscription::resumed) counts the seams read past. If the new server
+///   refuses the subscribe call, the stream yields its error and ends; when the client gives
+///   up reconnecting, [`ClientError::ConnectionClosed`] and the end.
 pub struct Subscription<T> {
     id: Id,
+    /// The task's key for it, which stays the same across connections.
+    key: u64,
+    /// The id the server of the current connection knows it by.
+    server_id: Arc<Mutex<Id>>,
     items: mpsc::Receiver<Item>,
     handle: Arc<Handle>,
     unsubscribe: String,
@@ -56,32 +70,66 @@ pub struct Subscription<T> {
     ended: bool,
     /// `unsubscribe` was called: dropping must not send another.
     unsubscribed: bool,
+    /// How many resumes have been read past.
+    resumed: u64,
     item: PhantomData<fn() -> T>,
+}
+
+/// What [`Subscription::next_event`] yields: an item (as the [`Stream`] yields it), or the
+/// seam where the subscription resumed on a new connection.
+#[derive(Debug)]
+pub enum SubscriptionEvent<T> {
+    /// An item, or the error that ends the subscription: what the stream yields.
+    Item(Result<T, ClientError>),
+    /// The connection dropped and the subscription was made again on a new one; the items
+    /// that follow are the new server's. Items the old one sent after the last item read
+    /// (the ones in flight) and any the server sent during the gap are lost.
+    Resumed,
 }
 
 impl<T> Subscription<T> {
     pub(super) fn new(
         handle: Arc<Handle>,
-        id: Id,
+        subscribed: Subscribed,
         unsubscribe: String,
-        items: mpsc::Receiver<Item>,
         timeout: Duration,
     ) -> Self {
         Subscription {
-            id,
-            items,
+            id: subscribed.id,
+            key: subscribed.key,
+            server_id: subscribed.server_id,
+            items: subscribed.items,
             handle,
             unsubscribe,
             timeout,
             ended: false,
             unsubscribed: false,
+            resumed: 0,
             item: PhantomData,
         }
     }
 
-    /// The subscription's id, as the server gave it (by default a string).
+    /// The subscription's id, as the server gave it when it subscribed (by default a string).
+    /// It stays the same when the client reconnects; the server then knows the subscription
+    /// by another id, [`server_id`](Subscription::server_id).
     pub fn id(&self) -> &Id {
         &self.id
+    }
+
+    /// The id the server of the current connection knows the subscription by: the
+    /// [`id`](Subscription::id) until the client reconnects, then the one the new server gave.
+    pub fn server_id(&self) -> Id {
+        self.server_id
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+            .clone()
+    }
+
+    /// How many times the subscription has resumed on a new connection, counting the
+    /// resumes the reader has read past (so it changes just before the first item from the
+    /// new connection is yielded). 0 without reconnection.
+    pub fn resumed(&self) -> u64 {
+        self.resumed
     }
 
     /// The name of the method that ends it, e.g. `unsubscribe_ticks`.
@@ -94,16 +142,55 @@ impl<T> Subscription<T> {
     /// ended. No item is read after this.
     ///
     /// The call has the client's request timeout.
+    ///
+    /// While the client reconnects, the call waits for the new connection; a subscription
+    /// not yet made again on it is only forgotten (the answer is then `true`).
     pub async fn unsubscribe(mut self) -> Result<bool, ClientError> {
         self.unsubscribed = true;
-        let id = self.handle.ids.next_id();
-        let params = (&self.id,).to_params()?;
-        let frame = request_body(&self.unsubscribe, params.as_deref(), Some(&id));
-        let result = self
-            .handle
-            .call(id, frame, Some(self.id.clone()), self.timeout)
-            .await?;
+        let (reply, answer) = tokio::sync::oneshot::channel();
+        let command = Command::Unsubscribe {
+            id: self.handle.ids.next_id(),
+            key: self.key,
+            method: self.unsubscribe.clone(),
+            fallback: self.server_id(),
+            reply,
+        };
+        let result = self.handle.ask(command, answer, self.timeout).await?;
         serde_json::from_str(result.get()).map_err(ClientError::Decode)
+    }
+}
+
+impl<T: DeserializeOwned> Subscription<T> {
+    /// The next item, or the seam where the subscription resumed on a new connection
+    /// ([`SubscriptionEvent::Resumed`]); `None` at the end. Reading with it or with the
+    /// [`Stream`] can be mixed: the stream skips the seams.
+    pub async fn next_event(&mut self) -> Option<SubscriptionEvent<T>> {
+        poll_fn(|cx| self.poll_next_event(cx)).await
+    }
+
+    /// [`next_event`](Subscription::next_event) as a poll.
+    pub fn poll_next_event(&mut self, cx: &mut Context<'_>) -> Poll<Option<SubscriptionEvent<T>>> {
+        if self.ended {
+            return Poll::Ready(None);
+        }
+        let event = match ready!(self.items.poll_recv(cx)) {
+            Some(Item::Value(raw)) => SubscriptionEvent::Item(
+                serde_json::from_str(raw.get()).map_err(ClientError::Decode),
+            ),
+            Some(Item::Resumed) => {
+                self.resumed += 1;
+                SubscriptionEvent::Resumed
+            }
+            Some(Item::End(error)) => {
+                self.ended = true;
+                SubscriptionEvent::Item(Err(error))
+            }
+            None => {
+                self.ended = true;
+                return Poll::Ready(None);
+            }
+        };
+        Poll::Ready(Some(event))
     }
 }
 
@@ -111,20 +198,11 @@ impl<T: DeserializeOwned> Stream for Subscription<T> {
     type Item = Result<T, ClientError>;
 
     fn poll_next(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<Self::Item>> {
-        if self.ended {
-            return Poll::Ready(None);
-        }
-        match ready!(self.items.poll_recv(cx)) {
-            Some(Ok(raw)) => Poll::Ready(Some(
-                serde_json::from_str(raw.get()).map_err(ClientError::Decode),
-            )),
-            Some(Err(error)) => {
-                self.ended = true;
-                Poll::Ready(Some(Err(error)))
-            }
-            None => {
-                self.ended = true;
-                Poll::Ready(None)
+        loop {
+            match ready!(self.poll_next_event(cx)) {
+                Some(SubscriptionEvent::Item(item)) => return Poll::Ready(Some(item)),
+                Some(SubscriptionEvent::Resumed) => continue,
+                None => return Poll::Ready(None),
             }
         }
     }
@@ -143,9 +221,7 @@ impl<T> Drop for Subscription<T> {
         if !self.ended && !self.unsubscribed {
             // Fire and forget: the connection's task sends the unsubscribe call and ignores
             // its answer. If the connection is gone, there is nothing to unsubscribe from.
-            let _ = self.handle.drops.send(Dropped {
-                subscription: self.id.clone(),
-            });
+            let _ = self.handle.drops.send(Dropped { key: self.key });
         }
     }
 }
@@ -154,10 +230,12 @@ impl<T> fmt::Debug for Subscription<T> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("Subscription")
             .field("id", &self.id)
+            .field("server_id", &self.server_id())
             .field("unsubscribe", &self.unsubscribe)
             .field("item", &std::any::type_name::<T>())
             .field("buffered", &self.items.len())
             .field("ended", &self.ended)
+            .field("resumed", &self.resumed)
             .finish()
     }
 }

@@ -3,12 +3,13 @@
 
 use std::collections::{HashMap, VecDeque};
 use std::future::poll_fn;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 use std::task::{ready, Poll};
 use std::time::Duration;
 
 use bytes::Bytes;
-use futures_util::stream::SplitSink;
+use futures_util::stream::{SplitSink, SplitStream};
 use futures_util::{SinkExt, StreamExt};
 use serde::{Deserialize, Deserializer};
 use serde_json::value::{to_raw_value, RawValue};
@@ -19,12 +20,15 @@ use tokio_tungstenite::tungstenite::protocol::CloseFrame;
 use tokio_tungstenite::tungstenite::{Error as WsError, Message};
 use tokio_tungstenite::WebSocketStream;
 
-use super::{Command, Dropped, Io, Item, Waiter};
+use super::{
+    Command, Connector, Dropped, Io, Item, Reconnect, Resubscribe, Subscribed, Waiter,
+    COMMAND_QUEUE,
+};
 use crate::client::response::{self, error_object};
 use crate::client::{request_body, ClientError, Id, IdGenerator};
 use crate::Error;
 
-type Socket = WebSocketStream<Box<dyn Io>>;
+pub(super) type Socket = WebSocketStream<Box<dyn Io>>;
 
 /// How many messages may wait to be written before the task stops taking commands (which
 /// then wait in the bounded command queue, and then in their callers).
@@ -47,6 +51,8 @@ pub(super) struct Task {
     drops: mpsc::UnboundedReceiver<Dropped>,
     ids: Arc<dyn IdGenerator>,
     closed: Arc<Mutex<Option<String>>>,
+    online: Arc<AtomicBool>,
+    drops_open: bool,
     /// The number of items a subscription buffers.
     buffer: usize,
     /// What waits for a response, by request id.
@@ -54,8 +60,16 @@ pub(super) struct Task {
     /// The batches in flight, by a key of their own.
     batches: HashMap<u64, BatchWaiter>,
     next_batch: u64,
-    /// The live subscriptions, by subscription id.
+    /// The live subscriptions on this connection, by the server's subscription id.
     subscriptions: HashMap<Id, Route>,
+    /// The server's id of each live subscription on this connection, by its key.
+    keys: HashMap<u64, Id>,
+    /// The subscriptions of a connection that dropped, by key, until they are made again on
+    /// a new one (reconnecting only).
+    detached: HashMap<u64, Route>,
+    next_key: u64,
+    /// Commands taken while reconnecting, for the new connection.
+    held: VecDeque<Command>,
     /// How many subscribe calls are in flight.
     subscribing: usize,
     /// Items for subscription ids the task does not know, kept while a subscribe call is in
@@ -82,8 +96,12 @@ struct BatchWaiter {
 
 /// Where a subscription's items go.
 struct Route {
+    key: u64,
     items: mpsc::Sender<Item>,
     unsubscribe: String,
+    resubscribe: Resubscribe,
+    /// The current server id, shared with the caller's `Subscription`.
+    server_id: Arc<Mutex<Id>>,
 }
 
 /// A subscription notification, read.
@@ -109,6 +127,7 @@ impl Task {
         drops: mpsc::UnboundedReceiver<Dropped>,
         ids: Arc<dyn IdGenerator>,
         closed: Arc<Mutex<Option<String>>>,
+        online: Arc<AtomicBool>,
         buffer: usize,
     ) -> Task {
         Task {
@@ -116,11 +135,17 @@ impl Task {
             drops,
             ids,
             closed,
+            online,
+            drops_open: true,
             buffer,
             pending: HashMap::new(),
             batches: HashMap::new(),
             next_batch: 0,
             subscriptions: HashMap::new(),
+            keys: HashMap::new(),
+            detached: HashMap::new(),
+            next_key: 0,
+            held: VecDeque::new(),
             subscribing: 0,
             orphans: VecDeque::new(),
             outgoing: VecDeque::new(),
@@ -128,57 +153,50 @@ impl Task {
         }
     }
 
-    /// Runs the connection until it ends, then fails whatever still waits on it.
-    pub(super) async fn run(mut self, socket: Socket, ping_interval: Option<Duration>) {
-        let (mut sink, mut stream) = socket.split();
-        let mut pings = ping_interval.map(|period| {
-            let mut pings = tokio::time::interval_at(Instant::now() + period, period);
-            pings.set_missed_tick_behavior(MissedTickBehavior::Delay);
-            pings
-        });
-        let mut unflushed = false;
-        // Whether a ping was sent at the last tick, and whether anything came in since.
-        let (mut pinged, mut heard) = (false, false);
-        let mut drops_open = true;
-        let end = loop {
-            let accepting = self.outgoing.len() < MAX_OUTGOING;
-            let writing = !self.outgoing.is_empty() || unflushed;
-            tokio::select! {
-                message = stream.next() => match message {
-                    Some(Ok(message)) => {
-                        heard = true;
-                        if let Some(end) = self.on_message(message) {
-                            break end;
-                        }
-                    }
-                    Some(Err(error)) => break End::Broken(read_error(error)),
-                    None => break End::Broken("the connection was closed".to_owned()),
-                },
-                written = write(&mut sink, &mut self.outgoing, &mut unflushed), if writing => {
-                    if let Err(error) = written {
-                        break End::Broken(format!("writing to the connection failed: {error}"));
-                    }
+    /// Runs the connection until it ends (reconnecting when it drops, with a policy), then
+    /// fails whatever still waits on it.
+    pub(super) async fn run(
+        mut self,
+        socket: Socket,
+        ping_interval: Option<Duration>,
+        reconnect: Option<(Reconnect, Connector)>,
+    ) {
+        let mut socket = socket;
+        let (end, mut sink, mut stream, mut unflushed) = loop {
+            let (end, sink, stream, unflushed) = self.serve(socket, ping_interval).await;
+            let Some((policy, connector)) = &reconnect else {
+                break (end, sink, stream, unflushed);
+            };
+            let reason = match &end {
+                End::Client(_) => break (end, sink, stream, unflushed),
+                End::Server(reason) | End::Broken(reason) => reason.clone(),
+            };
+            self.online.store(false, Ordering::Relaxed);
+            if let End::Server(_) = end {
+                // Sends the close frame tungstenite queued in answer to the server's.
+                let mut sink = sink;
+                tokio::spawn(async move {
+                    let _ = tokio::time::timeout(CLOSE_TIMEOUT, sink.close()).await;
+                });
+            }
+            tracing::debug!("WebSocket connection lost: {reason}; reconnecting");
+            self.detach(&reason);
+            match self.reopen(policy, connector, &reason).await {
+                Ok(new) => {
+                    tracing::debug!("reconnected to {}", connector.url);
+                    self.online.store(true, Ordering::Relaxed);
+                    socket = new;
+                    self.resume();
                 }
-                () = tick(&mut pings) => {
-                    if pinged && !heard {
-                        let period = ping_interval.unwrap_or_default();
-                        break End::Broken(format!(
-                            "the server answered nothing for {period:?} after a ping"
-                        ));
-                    }
-                    (pinged, heard) = (true, false);
-                    self.outgoing.push_back(Message::Ping(Bytes::new()));
-                    self.prune();
+                Err(end) => {
+                    let reason = match end {
+                        End::Client(reason) => reason.to_owned(),
+                        End::Server(reason) | End::Broken(reason) => reason,
+                    };
+                    tracing::debug!("WebSocket connection closed: {reason}");
+                    self.fail_everything(&reason);
+                    return;
                 }
-                dropped = self.drops.recv(), if accepting && drops_open => match dropped {
-                    Some(dropped) => self.on_dropped(dropped),
-                    None => drops_open = false,
-                },
-                command = self.commands.recv(), if accepting => match command {
-                    Some(Command::Close) => break End::Client("the client closed the connection"),
-                    None => break End::Client("every handle on the connection was dropped"),
-                    Some(command) => self.on_command(command),
-                },
             }
         };
 
@@ -208,6 +226,201 @@ impl Task {
                 let _ = tokio::time::timeout(CLOSE_TIMEOUT, sink.close()).await;
             }
             End::Broken(_) => {}
+        }
+    }
+
+    /// Runs one connection until it ends.
+    async fn serve(
+        &mut self,
+        socket: Socket,
+        ping_interval: Option<Duration>,
+    ) -> (End, SplitSink<Socket, Message>, SplitStream<Socket>, bool) {
+        let (mut sink, mut stream) = socket.split();
+        let mut pings = ping_interval.map(|period| {
+            let mut pings = tokio::time::interval_at(Instant::now() + period, period);
+            pings.set_missed_tick_behavior(MissedTickBehavior::Delay);
+            pings
+        });
+        let mut unflushed = false;
+        // Whether a ping was sent at the last tick, and whether anything came in since.
+        let (mut pinged, mut heard) = (false, false);
+        let end = loop {
+            let accepting = self.outgoing.len() < MAX_OUTGOING;
+            let writing = !self.outgoing.is_empty() || unflushed;
+            let drops_open = self.drops_open;
+            tokio::select! {
+                message = stream.next() => match message {
+                    Some(Ok(message)) => {
+                        heard = true;
+                        if let Some(end) = self.on_message(message) {
+                            break end;
+                        }
+                    }
+                    Some(Err(error)) => break End::Broken(read_error(error)),
+                    None => break End::Broken("the connection was closed".to_owned()),
+                },
+                written = write(&mut sink, &mut self.outgoing, &mut unflushed), if writing => {
+                    if let Err(error) = written {
+                        break End::Broken(format!("writing to the connection failed: {error}"));
+                    }
+                }
+                () = tick(&mut pings) => {
+                    if pinged && !heard {
+                        let period = ping_interval.unwrap_or_default();
+                        break End::Broken(format!(
+                            "the server answered nothing for {period:?} after a ping"
+                        ));
+                    }
+                    (pinged, heard) = (true, false);
+                    self.outgoing.push_back(Message::Ping(Bytes::new()));
+                    self.prune();
+                }
+                dropped = self.drops.recv(), if accepting && drops_open => match dropped {
+                    Some(dropped) => self.on_dropped(dropped),
+                    None => self.drops_open = false,
+                },
+                command = self.commands.recv(), if accepting => match command {
+                    Some(Command::Close) => break End::Client("the client closed the connection"),
+                    None => break End::Client("every handle on the connection was dropped"),
+                    Some(command) => self.on_command(command),
+                },
+            }
+        };
+        (end, sink, stream, unflushed)
+    }
+
+    /// The connection dropped and the client will reconnect: the calls in flight fail (their
+    /// answers are lost), the subscriptions wait for the new connection.
+    fn detach(&mut self, reason: &str) {
+        let lost = || {
+            ClientError::ConnectionClosed(format!(
+                "{reason}, before the call was answered (the client is reconnecting, but the \
+                 answer is lost: the server may or may not have run the call)"
+            ))
+        };
+        for (_, pending) in self.pending.drain() {
+            match pending {
+                Pending::Waiter(Waiter::Resubscribe { .. } | Waiter::Discard) => {}
+                Pending::Waiter(waiter) => fail(waiter, lost()),
+                Pending::Batch(_) => {}
+            }
+        }
+        for (_, batch) in self.batches.drain() {
+            let _ = batch.reply.send(Err(lost()));
+        }
+        self.subscribing = 0;
+        self.orphans.clear();
+        // Not written, or written into a connection that is gone.
+        self.outgoing.clear();
+        self.keys.clear();
+        for (_, route) in self.subscriptions.drain() {
+            self.detached.insert(route.key, route);
+        }
+        self.prune_at = PRUNE_FLOOR;
+    }
+
+    /// Opens a new connection, with the policy's backoff, holding the commands that come in
+    /// meanwhile. `Err` when the client gives up, or is closed.
+    async fn reopen(
+        &mut self,
+        policy: &Reconnect,
+        connector: &Connector,
+        reason: &str,
+    ) -> Result<Socket, End> {
+        let mut last = String::new();
+        for attempt in 1..=policy.attempts() {
+            let wait = tokio::time::sleep(policy.delay(attempt));
+            tokio::pin!(wait);
+            loop {
+                tokio::select! {
+                    () = &mut wait => break,
+                    end = self.hold() => if let Some(end) = end {
+                        return Err(end);
+                    },
+                }
+            }
+            let open = connector.open();
+            tokio::pin!(open);
+            let opened = loop {
+                tokio::select! {
+                    opened = &mut open => break opened,
+                    end = self.hold() => if let Some(end) = end {
+                        return Err(end);
+                    },
+                }
+            };
+            match opened {
+                Ok(socket) => return Ok(socket),
+                Err(error) => {
+                    tracing::debug!("reconnecting, attempt {attempt} failed: {error}");
+                    last = error.to_string();
+                }
+            }
+        }
+        Err(End::Broken(format!(
+            "{reason}, and reconnecting failed {} times (the last: {last})",
+            policy.attempts()
+        )))
+    }
+
+    /// While reconnecting: takes one command (kept for the new connection) or dropped
+    /// subscription. `Some` when the client is closed.
+    async fn hold(&mut self) -> Option<End> {
+        let taking = self.held.len() < COMMAND_QUEUE;
+        let drops_open = self.drops_open;
+        tokio::select! {
+            dropped = self.drops.recv(), if drops_open => match dropped {
+                Some(dropped) => self.on_dropped(dropped),
+                None => self.drops_open = false,
+            },
+            command = self.commands.recv(), if taking => match command {
+                Some(Command::Close) => return Some(End::Client("the client closed the connection")),
+                None => return Some(End::Client("every handle on the connection was dropped")),
+                Some(command) => {
+                    self.held.push_back(command);
+                    // Forget the ones whose callers gave up meanwhile.
+                    if self.held.len() == COMMAND_QUEUE {
+                        self.held.retain(|command| !abandoned(command));
+                    }
+                }
+            },
+            else => std::future::pending::<()>().await,
+        }
+        None
+    }
+
+    /// On a new connection: sends the commands held meanwhile (unless their callers gave
+    /// up), then subscribes again.
+    fn resume(&mut self) {
+        for command in std::mem::take(&mut self.held) {
+            if !abandoned(&command) {
+                self.on_command(command);
+            }
+        }
+        let keys: Vec<u64> = self.detached.keys().copied().collect();
+        for key in keys {
+            let id = self.ids.next_id();
+            if self.in_flight(&id) {
+                if let Some(route) = self.detached.remove(&key) {
+                    let _ = route.items.try_send(Item::End(in_use(&id)));
+                }
+                continue;
+            }
+            let Some(route) = self.detached.get(&key) else {
+                continue;
+            };
+            let frame = request_body(
+                &route.resubscribe.method,
+                route.resubscribe.params.as_deref(),
+                Some(&id),
+            );
+            let waiter = Waiter::Resubscribe {
+                key,
+                unsubscribe: route.unsubscribe.clone(),
+            };
+            self.subscribing += 1;
+            self.pending.insert(id, Pending::Waiter(waiter));
+            self.push(super::into_text(frame));
         }
     }
 
@@ -392,21 +605,21 @@ impl Task {
                 // The buffer has one slot more than `buffer`, kept for the error that ends
                 // the subscription.
                 if route.items.capacity() > 1 {
-                    let _ = route.items.try_send(Ok(item));
-                } else if let Some(route) = self.subscriptions.remove(&subscription) {
+                    let _ = route.items.try_send(Item::Value(item));
+                } else if let Some(route) = self.remove_route(&subscription) {
                     tracing::debug!("subscription {subscription} lagged: its buffer is full");
-                    let _ = route.items.try_send(Err(ClientError::Lagged {
+                    let _ = route.items.try_send(Item::End(ClientError::Lagged {
                         buffer: self.buffer,
                     }));
                     self.unsubscribe(&subscription, &route.unsubscribe);
                 }
             }
             Event::Complete => {
-                self.subscriptions.remove(&subscription);
+                self.remove_route(&subscription);
             }
             Event::Failed(error) => {
-                if let Some(route) = self.subscriptions.remove(&subscription) {
-                    let _ = route.items.try_send(Err(ClientError::Rpc(error)));
+                if let Some(route) = self.remove_route(&subscription) {
+                    let _ = route.items.try_send(Item::End(ClientError::Rpc(error)));
                 }
             }
         }
@@ -423,20 +636,48 @@ impl Task {
                     tracing::debug!("an unsubscribe call failed: {error}");
                 }
             }
-            Waiter::Subscribe { unsubscribe, reply } => {
+            Waiter::Subscribe {
+                unsubscribe,
+                resubscribe,
+                reply,
+            } => {
                 self.subscribing = self.subscribing.saturating_sub(1);
-                let subscribed = result.and_then(|raw| {
-                    serde_json::from_str::<Id>(raw.get()).map_err(|_| {
-                        ClientError::from(crate::client::InvalidResponse::InvalidSubscriptionId(
-                            raw.get().to_owned(),
-                        ))
-                    })
-                });
-                match subscribed {
-                    Ok(subscription) => self.register(subscription, unsubscribe, reply),
+                match subscription_id(result) {
+                    Ok(subscription) => {
+                        self.register(subscription, unsubscribe, resubscribe, reply)
+                    }
                     Err(error) => {
                         let _ = reply.send(Err(error));
                     }
+                }
+                if self.subscribing == 0 {
+                    self.orphans.clear();
+                }
+            }
+            Waiter::Resubscribe { key, unsubscribe } => {
+                self.subscribing = self.subscribing.saturating_sub(1);
+                let subscribed = subscription_id(result);
+                match (self.detached.remove(&key), subscribed) {
+                    (Some(route), Ok(subscription)) => {
+                        tracing::debug!("subscription {key} resumed as {subscription}");
+                        *route
+                            .server_id
+                            .lock()
+                            .unwrap_or_else(|poisoned| poisoned.into_inner()) =
+                            subscription.clone();
+                        // The buffer's last slot is kept for the error that ends it.
+                        if route.items.capacity() > 1 {
+                            let _ = route.items.try_send(Item::Resumed);
+                        }
+                        self.activate(subscription, route);
+                    }
+                    (Some(route), Err(error)) => {
+                        tracing::debug!("subscription {key} could not resume: {error}");
+                        let _ = route.items.try_send(Item::End(error));
+                    }
+                    // Unsubscribed or dropped meanwhile.
+                    (None, Ok(subscription)) => self.unsubscribe(&subscription, &unsubscribe),
+                    (None, Err(_)) => {}
                 }
                 if self.subscribing == 0 {
                     self.orphans.clear();
@@ -450,21 +691,43 @@ impl Task {
         &mut self,
         subscription: Id,
         unsubscribe: String,
-        reply: oneshot::Sender<Result<(Id, mpsc::Receiver<Item>), ClientError>>,
+        resubscribe: Resubscribe,
+        reply: oneshot::Sender<Result<Subscribed, ClientError>>,
     ) {
         let (items, receiver) = mpsc::channel(self.buffer + 1);
-        if reply.send(Ok((subscription.clone(), receiver))).is_err() {
+        let key = self.next_key;
+        self.next_key += 1;
+        let server_id = Arc::new(Mutex::new(subscription.clone()));
+        let subscribed = Subscribed {
+            id: subscription.clone(),
+            key,
+            items: receiver,
+            server_id: Arc::clone(&server_id),
+        };
+        if reply.send(Ok(subscribed)).is_err() {
             // The caller gave up (timed out, or dropped the call): nobody will read it.
             self.unsubscribe(&subscription, &unsubscribe);
             return;
         }
-        let route = Route { items, unsubscribe };
-        if self
-            .subscriptions
-            .insert(subscription.clone(), route)
-            .is_some()
-        {
+        let route = Route {
+            key,
+            items,
+            unsubscribe,
+            resubscribe,
+            server_id,
+        };
+        self.activate(subscription, route);
+    }
+
+    /// Routes the items of `subscription` on this connection to `route`, the early ones
+    /// first.
+    fn activate(&mut self, subscription: Id, route: Route) {
+        self.keys.insert(route.key, subscription.clone());
+        if let Some(old) = self.subscriptions.insert(subscription.clone(), route) {
             tracing::debug!("the server reused the subscription id {subscription}");
+            if self.keys.get(&old.key) == Some(&subscription) {
+                self.keys.remove(&old.key);
+            }
         }
         if self.orphans.iter().any(|(id, _)| *id == subscription) {
             for (id, event) in std::mem::take(&mut self.orphans) {
@@ -478,9 +741,21 @@ impl Task {
     }
 
     fn on_dropped(&mut self, dropped: Dropped) {
-        if let Some(route) = self.subscriptions.remove(&dropped.subscription) {
-            self.unsubscribe(&dropped.subscription, &route.unsubscribe);
+        if let Some(subscription) = self.keys.remove(&dropped.key) {
+            if let Some(route) = self.subscriptions.remove(&subscription) {
+                self.unsubscribe(&subscription, &route.unsubscribe);
+            }
+        } else {
+            // Waiting for a new connection: nothing to tell the server.
+            self.detached.remove(&dropped.key);
         }
+    }
+
+    /// Stops routing the items of `subscription` on this connection.
+    fn remove_route(&mut self, subscription: &Id) -> Option<Route> {
+        let route = self.subscriptions.remove(subscription)?;
+        self.keys.remove(&route.key);
+        Some(route)
     }
 
     /// Sends an unsubscribe call of the client's own, whose answer nobody reads.
@@ -499,18 +774,45 @@ impl Task {
 
     fn on_command(&mut self, command: Command) {
         match command {
-            Command::Call {
+            Command::Unsubscribe {
                 id,
-                frame,
-                waiter,
-                forget,
+                key,
+                method,
+                fallback,
+                reply,
             } => {
+                if self.in_flight(&id) {
+                    let _ = reply.send(Err(in_use(&id)));
+                    return;
+                }
+                let subscription = match self.keys.remove(&key) {
+                    Some(subscription) => {
+                        self.subscriptions.remove(&subscription);
+                        subscription
+                    }
+                    None if self.detached.remove(&key).is_some() => {
+                        // Not made again on this connection yet: forgetting it is enough (and
+                        // if its subscribe call is in flight, its answer is unsubscribed).
+                        let _ =
+                            reply
+                                .send(Ok(RawValue::from_string("true".to_owned())
+                                    .expect("`true` is JSON")));
+                        return;
+                    }
+                    None => fallback,
+                };
+                let Ok(params) = to_raw_value(&[&subscription]) else {
+                    return;
+                };
+                let frame = request_body(&method, Some(&params), Some(&id));
+                self.pending
+                    .insert(id, Pending::Waiter(Waiter::Call(reply)));
+                self.push(super::into_text(frame));
+            }
+            Command::Call { id, frame, waiter } => {
                 if self.in_flight(&id) {
                     fail(waiter, in_use(&id));
                     return;
-                }
-                if let Some(subscription) = forget {
-                    self.subscriptions.remove(&subscription);
                 }
                 if matches!(waiter, Waiter::Subscribe { .. }) {
                     self.subscribing += 1;
@@ -556,7 +858,7 @@ impl Task {
         match pending {
             Pending::Waiter(Waiter::Call(reply)) => !reply.is_closed(),
             Pending::Waiter(Waiter::Subscribe { reply, .. }) => !reply.is_closed(),
-            Pending::Waiter(Waiter::Discard) => true,
+            Pending::Waiter(Waiter::Discard | Waiter::Resubscribe { .. }) => true,
             Pending::Batch(key) => self
                 .batches
                 .get(key)
@@ -593,6 +895,7 @@ impl Task {
             .closed
             .lock()
             .unwrap_or_else(|poisoned| poisoned.into_inner()) = Some(reason.to_owned());
+        self.online.store(false, Ordering::Relaxed);
         self.commands.close();
         self.drops.close();
         let error = || ClientError::ConnectionClosed(reason.to_owned());
@@ -604,14 +907,28 @@ impl Task {
         for (_, batch) in self.batches.drain() {
             let _ = batch.reply.send(Err(error()));
         }
-        for (_, route) in self.subscriptions.drain() {
-            let _ = route.items.try_send(Err(error()));
+        self.keys.clear();
+        let detached = self.detached.drain().map(|(_, route)| route);
+        for route in self
+            .subscriptions
+            .drain()
+            .map(|(_, route)| route)
+            .chain(detached)
+        {
+            let _ = route.items.try_send(Item::End(error()));
         }
         self.orphans.clear();
-        while let Ok(command) = self.commands.try_recv() {
+        let held = std::mem::take(&mut self.held);
+        for command in held
+            .into_iter()
+            .chain(std::iter::from_fn(|| self.commands.try_recv().ok()))
+        {
             match command {
                 Command::Call { waiter, .. } => fail(waiter, error()),
                 Command::Batch { reply, .. } => {
+                    let _ = reply.send(Err(error()));
+                }
+                Command::Unsubscribe { reply, .. } => {
                     let _ = reply.send(Err(error()));
                 }
                 Command::Notify { .. } | Command::Close => {}
@@ -628,8 +945,34 @@ fn fail(waiter: Waiter, error: ClientError) {
         Waiter::Subscribe { reply, .. } => {
             let _ = reply.send(Err(error));
         }
-        Waiter::Discard => {}
+        Waiter::Discard | Waiter::Resubscribe { .. } => {}
     }
+}
+
+/// Whether nobody waits for the answer to `command` any more (its caller timed out, or
+/// dropped the call).
+fn abandoned(command: &Command) -> bool {
+    match command {
+        Command::Call { waiter, .. } => match waiter {
+            Waiter::Call(reply) => reply.is_closed(),
+            Waiter::Subscribe { reply, .. } => reply.is_closed(),
+            Waiter::Discard | Waiter::Resubscribe { .. } => false,
+        },
+        Command::Batch { reply, .. } => reply.is_closed(),
+        Command::Unsubscribe { reply, .. } => reply.is_closed(),
+        Command::Notify { .. } | Command::Close => false,
+    }
+}
+
+/// A subscribe call's result as the subscription's id.
+fn subscription_id(result: Result<Box<RawValue>, ClientError>) -> Result<Id, ClientError> {
+    result.and_then(|raw| {
+        serde_json::from_str::<Id>(raw.get()).map_err(|_| {
+            ClientError::from(crate::client::InvalidResponse::InvalidSubscriptionId(
+                raw.get().to_owned(),
+            ))
+        })
+    })
 }
 
 #[cold]
