@@ -72,6 +72,12 @@ impl Connection<'_> {
         S: Stream<Item = Inbound> + Unpin,
     {
         let mut running: FuturesUnordered<Answering> = FuturesUnordered::new();
+        // Made once: each of these registers a waiter, which would cost a lock per message if
+        // made afresh on every turn of the loop.
+        let shutdown = self.shutdown.cancelled();
+        tokio::pin!(shutdown);
+        let writer_gone = self.session.outbox.closed();
+        tokio::pin!(writer_gone);
         let ending = loop {
             tokio::select! {
                 biased;
@@ -80,9 +86,9 @@ impl Connection<'_> {
                         break Ending::ClientGone;
                     }
                 }
-                () = self.shutdown.cancelled() => break Ending::Shutdown,
+                () = &mut shutdown => break Ending::Shutdown,
                 // The writer is gone (the client stopped reading, or the socket broke).
-                () = self.session.outbox.closed() => break Ending::ClientGone,
+                () = &mut writer_gone => break Ending::ClientGone,
                 inbound = incoming.next(), if running.len() < self.max_in_flight => match inbound {
                     Some(Inbound::Message(bytes)) => {
                         // An answer to one of this side's own requests (through `Peer`).

@@ -74,14 +74,18 @@ pub(crate) fn outbox(messages: usize, byte_budget: usize) -> (Outbox, Inbox) {
 impl Outbox {
     /// Waits for room for a message of `len` bytes.
     pub(crate) async fn reserve(&self, len: usize) -> Result<Reserved<'_>, QueueError> {
-        // Messages queued when the writer went may never give their bytes back: stop waiting
-        // for bytes once it is gone.
-        let budget = tokio::select! {
-            biased;
-            () = self.messages.closed() => return Err(QueueError::Closed),
-            budget = Arc::clone(&self.bytes).acquire_many_owned(self.share(len)) => {
-                budget.map_err(|_| QueueError::Closed)?
-            }
+        let share = self.share(len);
+        let budget = match Arc::clone(&self.bytes).try_acquire_many_owned(share) {
+            Ok(budget) => budget,
+            // Messages queued when the writer went may never give their bytes back: stop
+            // waiting for bytes once it is gone.
+            Err(_) => tokio::select! {
+                biased;
+                () = self.messages.closed() => return Err(QueueError::Closed),
+                budget = Arc::clone(&self.bytes).acquire_many_owned(share) => {
+                    budget.map_err(|_| QueueError::Closed)?
+                }
+            },
         };
         let slot = self
             .messages

@@ -97,10 +97,14 @@ impl SubscriptionState {
     /// Queues one message of the subscription, waiting for room in the connection's queue.
     pub(crate) async fn deliver(&self, bytes: Vec<u8>) -> Result<(), DeliverError> {
         self.wait_announced().await?;
-        let reserved = tokio::select! {
-            biased;
-            () = self.ended.cancelled() => return Err(DeliverError::Ended),
-            reserved = self.outbox.reserve(bytes.len()) => reserved.map_err(|_| DeliverError::Ended)?,
+        let reserved = match self.outbox.try_reserve(bytes.len()) {
+            Ok(reserved) => reserved,
+            Err(QueueError::Closed) => return Err(DeliverError::Ended),
+            Err(QueueError::Full) => tokio::select! {
+                biased;
+                () = self.ended.cancelled() => return Err(DeliverError::Ended),
+                reserved = self.outbox.reserve(bytes.len()) => reserved.map_err(|_| DeliverError::Ended)?,
+            },
         };
         let ended = self.lock_gate();
         if *ended {

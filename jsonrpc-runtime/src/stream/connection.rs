@@ -139,11 +139,14 @@ async fn write<W>(
 ) where
     W: AsyncWrite + Unpin,
 {
+    // Made once, not on every turn: it registers a waiter.
+    let gone_now = gone.cancelled();
+    tokio::pin!(gone_now);
     loop {
         let outgoing = tokio::select! {
             biased;
             outgoing = inbox.recv() => outgoing,
-            () = gone.cancelled() => None,
+            () = &mut gone_now => None,
         };
         match outgoing {
             Some(Outgoing::Message(message)) => {

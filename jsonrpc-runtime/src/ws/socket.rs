@@ -170,6 +170,9 @@ async fn write<W>(
     ticks.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     ticks.tick().await;
     let timeout = config.write_timeout;
+    // Made once, not on every turn: each registers a waiter.
+    let gone_now = gone.cancelled();
+    tokio::pin!(gone_now);
     loop {
         let outgoing = tokio::select! {
             biased;
@@ -187,7 +190,7 @@ async fn write<W>(
                 }
                 continue;
             }
-            () = gone.cancelled() => None,
+            () = &mut gone_now => None,
         };
         match outgoing {
             Some(Outgoing::Message(message)) => {
