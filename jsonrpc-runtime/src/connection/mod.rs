@@ -157,3 +157,26 @@ impl Connection<'_> {
         queued
     }
 }
+
+/// Runs one write of a connection's writer within `timeout`; `false` when it failed or timed
+/// out, which ends the connection (`transport` names it in the log: "WebSocket", "stream").
+pub(crate) async fn write_within<E: std::fmt::Display>(
+    transport: &'static str,
+    timeout: std::time::Duration,
+    write: impl Future<Output = Result<(), E>>,
+) -> bool {
+    match tokio::time::timeout(timeout, write).await {
+        Ok(Ok(())) => true,
+        Ok(Err(error)) => {
+            tracing::debug!(%error, "writing to a {transport} connection failed");
+            false
+        }
+        Err(_) => {
+            tracing::debug!(
+                ?timeout,
+                "closing a {transport} connection whose peer stopped reading"
+            );
+            false
+        }
+    }
+}

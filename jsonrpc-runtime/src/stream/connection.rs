@@ -12,7 +12,7 @@ use tokio_util::sync::CancellationToken;
 
 use super::framing::{Codec, FrameError};
 use super::{Framing, StreamConfig};
-use crate::connection::{Connection, Ending, Inbound};
+use crate::connection::{write_within, Connection, Ending, Inbound};
 use crate::context::RequestParts;
 use crate::session::{outbox, Inbox, Outgoing, Session};
 use crate::{Dispatcher, Error};
@@ -150,15 +150,15 @@ async fn write<W>(
         };
         match outgoing {
             Some(Outgoing::Message(message)) => {
-                if !within(timeout, frames.feed(message.bytes)).await {
+                if !write_within("stream", timeout, frames.feed(message.bytes)).await {
                     break;
                 }
-                if inbox.is_empty() && !within(timeout, frames.flush()).await {
+                if inbox.is_empty() && !write_within("stream", timeout, frames.flush()).await {
                     break;
                 }
             }
             Some(Outgoing::Close(..)) | None => {
-                let _ = within(timeout, frames.close()).await;
+                let _ = write_within("stream", timeout, frames.close()).await;
                 break;
             }
         }
@@ -166,24 +166,4 @@ async fn write<W>(
     inbox.close();
     while inbox.try_recv().is_ok() {}
     gone.cancel();
-}
-
-async fn within(
-    timeout: Duration,
-    write: impl Future<Output = Result<(), std::io::Error>>,
-) -> bool {
-    match tokio::time::timeout(timeout, write).await {
-        Ok(Ok(())) => true,
-        Ok(Err(error)) => {
-            tracing::debug!(%error, "writing to a stream connection failed");
-            false
-        }
-        Err(_) => {
-            tracing::debug!(
-                ?timeout,
-                "closing a stream connection whose peer stopped reading"
-            );
-            false
-        }
-    }
 }

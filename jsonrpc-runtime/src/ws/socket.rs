@@ -15,7 +15,7 @@ use tokio_tungstenite::WebSocketStream;
 use tokio_util::sync::CancellationToken;
 
 use super::WsConfig;
-use crate::connection::{Connection, Ending, Inbound};
+use crate::connection::{write_within, Connection, Ending, Inbound};
 use crate::context::RequestParts;
 use crate::session::{outbox, Inbox, Outgoing, Session};
 use crate::Dispatcher;
@@ -184,7 +184,8 @@ async fn write<W>(
                     break;
                 }
                 if silence >= config.ping_interval
-                    && !within(timeout, frames.send(Message::Ping(Default::default()))).await
+                    && !write_within("WebSocket", timeout, frames.send(Message::Ping(Default::default())))
+                        .await
                 {
                     break;
                 }
@@ -195,10 +196,10 @@ async fn write<W>(
         match outgoing {
             Some(Outgoing::Message(message)) => {
                 let frame = text_frame(message.bytes);
-                if !within(timeout, frames.feed(frame)).await {
+                if !write_within("WebSocket", timeout, frames.feed(frame)).await {
                     break;
                 }
-                if inbox.is_empty() && !within(timeout, frames.flush()).await {
+                if inbox.is_empty() && !write_within("WebSocket", timeout, frames.flush()).await {
                     break;
                 }
             }
@@ -207,11 +208,16 @@ async fn write<W>(
                     code: CloseCode::from(code),
                     reason: Utf8Bytes::from_static(reason),
                 };
-                let _ = within(timeout, frames.send(Message::Close(Some(frame)))).await;
+                let _ = write_within(
+                    "WebSocket",
+                    timeout,
+                    frames.send(Message::Close(Some(frame))),
+                )
+                .await;
                 break;
             }
             None => {
-                let _ = within(timeout, frames.close()).await;
+                let _ = write_within("WebSocket", timeout, frames.close()).await;
                 break;
             }
         }
@@ -229,26 +235,5 @@ fn text_frame(bytes: Vec<u8>) -> Message {
     match String::from_utf8(bytes) {
         Ok(text) => Message::Text(text.into()),
         Err(error) => Message::Binary(error.into_bytes().into()),
-    }
-}
-
-/// Runs a write within the timeout; `false` when it failed or timed out.
-async fn within(
-    timeout: Duration,
-    write: impl std::future::Future<Output = Result<(), WsError>>,
-) -> bool {
-    match tokio::time::timeout(timeout, write).await {
-        Ok(Ok(())) => true,
-        Ok(Err(error)) => {
-            tracing::debug!(%error, "writing to a WebSocket connection failed");
-            false
-        }
-        Err(_) => {
-            tracing::debug!(
-                ?timeout,
-                "closing a WebSocket connection whose client stopped reading"
-            );
-            false
-        }
     }
 }
