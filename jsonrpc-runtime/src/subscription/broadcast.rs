@@ -2,13 +2,14 @@
 
 use std::borrow::Borrow;
 use std::marker::PhantomData;
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 
 use serde::Serialize;
 use tokio::sync::broadcast;
 
 use super::Sink;
 use crate::error::code;
+use crate::session::SubscriptionState;
 use crate::Error;
 
 /// Sends each item to every subscriber that [`forward`](Broadcast::forward)s from it: the
@@ -47,6 +48,10 @@ use crate::Error;
 /// backlog or slowing the other subscribers.
 pub struct Broadcast<T> {
     sender: broadcast::Sender<Arc<str>>,
+    /// The subscriptions forwarding now. Counted here rather than by the channel's receivers:
+    /// a subscription the client has just ended is over at once, while its forwarding task
+    /// drops its receiver a moment later.
+    live: Arc<Mutex<Vec<Arc<SubscriptionState>>>>,
     _item: PhantomData<fn(T)>,
 }
 
@@ -54,6 +59,7 @@ impl<T> Clone for Broadcast<T> {
     fn clone(&self) -> Self {
         Broadcast {
             sender: self.sender.clone(),
+            live: Arc::clone(&self.live),
             _item: PhantomData,
         }
     }
@@ -72,19 +78,35 @@ impl<T> Broadcast<T> {
         let (sender, _) = broadcast::channel(capacity.max(1));
         Broadcast {
             sender,
+            live: Arc::default(),
             _item: PhantomData,
         }
     }
 
-    /// The number of subscriptions forwarding from this broadcast now.
+    /// The number of subscriptions forwarding from this broadcast now (ended ones, even those
+    /// whose function has not noticed yet, are not counted).
     pub fn subscribers(&self) -> usize {
-        self.sender.receiver_count()
+        let mut live = self.lock();
+        live.retain(|state| !state.is_ended());
+        live.len()
+    }
+
+    fn lock(&self) -> std::sync::MutexGuard<'_, Vec<Arc<SubscriptionState>>> {
+        self.live
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
     }
 
     /// Forwards every item sent from now on to `sink`, until the client goes (`Ok`) or falls
     /// more than the capacity behind (`Err` with [`code::SUBSCRIPTION_LAGGED`]).
     pub async fn forward(&self, sink: Sink<T>) -> Result<(), Error> {
         let mut items = self.sender.subscribe();
+        self.lock().push(Arc::clone(sink.state()));
+        // However the forwarding ends (returned, or its task dropped), it stops counting.
+        let _counted = Uncount {
+            live: &self.live,
+            state: sink.state(),
+        };
         loop {
             let item = tokio::select! {
                 biased;
@@ -121,7 +143,28 @@ impl<T: Serialize> Broadcast<T> {
                 return 0;
             }
         };
-        self.sender.send(Arc::from(json)).unwrap_or(0)
+        let live = self.subscribers();
+        if live == 0 {
+            return 0;
+        }
+        // Receivers of ended subscriptions may still get it; their sinks refuse it.
+        let _ = self.sender.send(Arc::from(json));
+        live
+    }
+}
+
+/// Takes a forwarding subscription out of its broadcast's count.
+struct Uncount<'a> {
+    live: &'a Mutex<Vec<Arc<SubscriptionState>>>,
+    state: &'a Arc<SubscriptionState>,
+}
+
+impl Drop for Uncount<'_> {
+    fn drop(&mut self) {
+        self.live
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+            .retain(|held| !Arc::ptr_eq(held, self.state));
     }
 }
 

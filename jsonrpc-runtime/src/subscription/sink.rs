@@ -107,6 +107,12 @@ impl<T> Sink<T> {
         self.state.deliver(bytes).await.map_err(|_| SendError)
     }
 
+    /// The subscription's shared state, for a [`Broadcast`](crate::Broadcast) that counts its
+    /// live subscribers.
+    pub(crate) fn state(&self) -> &Arc<SubscriptionState> {
+        &self.state
+    }
+
     fn json_item(&self, item_json: &str) -> Vec<u8> {
         items::item(self.state.notification(), self.state.id_json(), item_json)
     }
