@@ -41,6 +41,12 @@ pub mod code {
     pub const SUBSCRIPTION_CLOSED: i32 = -32092;
     /// The subscriber fell too far behind its subscription's items and was ended.
     pub const SUBSCRIPTION_LAGGED: i32 = -32093;
+    /// The server is over its memory budget for request bodies and answers (see
+    /// [`ServerBuilder::memory_budget`](crate::ServerBuilder::memory_budget)). Sent with HTTP
+    /// 503 and `Retry-After`. Usually the request was refused before it ran (its body did not
+    /// fit) and can be retried; when its answer is what did not fit, the call has run, and the
+    /// error's `data` says so.
+    pub const SERVER_BUSY: i32 = -32094;
 }
 
 /// A JSON-RPC error object: what a method returns in its `Err`, and what a client receives.

@@ -235,6 +235,7 @@
 mod readme {}
 
 #[cfg(feature = "client")]
+mod budget;
 pub mod client;
 mod connection;
 mod context;
@@ -243,7 +244,10 @@ pub mod error;
 mod extract;
 mod handler;
 mod health;
+mod heavy;
 mod host;
+mod http_config;
+mod idle;
 mod invoke;
 mod limits;
 pub mod middleware;
@@ -262,13 +266,19 @@ pub mod shutdown;
 mod state;
 pub mod stream;
 pub mod subscription;
+mod write_timeout;
 pub mod ws;
 
+pub use budget::{DEFAULT_CONNECTION_MEMORY_BUDGET, DEFAULT_MEMORY_BUDGET};
 pub use context::{CallContext, Extension, Headers, MethodName, PeerAddr, RequestId, RequestParts};
 pub use dispatch::{Dispatcher, DispatcherBuilder};
 pub use error::{Error, RpcResult, StartupError};
 pub use extract::FromCall;
 pub use health::DEFAULT_HEALTH_PATH;
+pub use http_config::{
+    DEFAULT_BODY_READ_TIMEOUT, DEFAULT_HTTP2_KEEP_ALIVE, DEFAULT_HTTP2_MAX_STREAMS,
+    DEFAULT_IDLE_TIMEOUT, DEFAULT_LISTEN_BACKLOG, DEFAULT_WRITE_TIMEOUT,
+};
 pub use limits::{
     DEFAULT_MAX_BATCH_LEN, DEFAULT_MAX_CONCURRENT_CALLS, DEFAULT_MAX_DEPTH,
     DEFAULT_MAX_RESPONSE_SIZE,

@@ -17,12 +17,26 @@ use tokio::net::{TcpListener, TcpStream};
 use tokio::sync::{OwnedSemaphorePermit, Semaphore};
 use tokio_util::task::TaskTracker;
 
+use crate::budget::Budget;
 use crate::health::Health;
-use crate::shutdown::{drive, ConnInfo, Phase, Phases};
+use crate::http_config::HttpConfig;
+use crate::idle::{ConnInfo, Registry};
+use crate::shutdown::{drive, Phase, Phases};
+use crate::write_timeout::WriteTimeout;
 use crate::{RpcService, Server};
 
 /// How often the drain delay checks whether any connection is still open.
 const IDLE_CHECK: Duration = Duration::from_millis(20);
+
+/// How long a connection over the limit waits for the idle one it displaced to close.
+const DISPLACE_WAIT: Duration = Duration::from_secs(1);
+
+/// How many connections over the limit may be waiting or being refused at once; beyond that
+/// they are closed at once.
+const MAX_OVER_LIMIT: usize = 1024;
+
+/// How long a refused connection is given to read its 503.
+const REFUSE_WAIT: Duration = Duration::from_secs(1);
 
 /// What every connection's service shares.
 struct Front {
@@ -36,6 +50,7 @@ impl Front {
         &self,
         request: Request<hyper::body::Incoming>,
         peer: SocketAddr,
+        budget: Option<&Arc<Budget>>,
     ) -> Response<Full<Bytes>> {
         let http1 = request.version() <= Version::HTTP_11;
         let mut response = match &self.health {
@@ -44,7 +59,7 @@ impl Front {
                     .answer(request.method(), self.phases.is_draining())
                     .await
             }
-            _ => self.rpc.handle(request, Some(peer)).await,
+            _ => self.rpc.handle_in(request, Some(peer), budget).await,
         };
         // Read when the answer is ready, so that a call that began before the signal also
         // retires its connection.
@@ -67,13 +82,14 @@ impl Server {
         shutdown: impl Future<Output = ()>,
         force: impl Future<Output = ()>,
     ) -> io::Result<()> {
-        let mut http = auto::Builder::new(TokioExecutor::new());
-        http.http1()
-            .timer(TokioTimer::new())
-            .header_read_timeout(self.config.header_read_timeout);
+        let http = http_builder(&self.config);
         let mut rpc = RpcService::new(self.dispatcher.clone())
             .max_body_size(self.config.max_body_size)
+            .body_read_timeout(self.config.body_read_timeout)
             .websocket(self.websocket.clone());
+        if let Some(bytes) = self.config.memory_budget {
+            rpc = rpc.memory_budget(bytes);
+        }
         if let Some(hosts) = &self.allowed_hosts {
             rpc = rpc.allowed_hosts(hosts);
         }
@@ -82,13 +98,17 @@ impl Server {
             health: self.health.clone(),
             phases: Arc::new(Phases::new()),
         });
+        let registry = Arc::new(Registry::default());
+        let _sweeper = registry.sweep(self.config.idle_timeout);
         let connections = Connections {
             http,
             front: Arc::clone(&front),
             tracker: TaskTracker::new(),
-            first_request_timeout: self.config.header_read_timeout,
+            registry,
+            slots: Arc::new(Semaphore::new(self.config.max_connections)),
+            over_limit: Arc::new(Semaphore::new(MAX_OVER_LIMIT)),
+            config: self.config,
         };
-        let slots = Arc::new(Semaphore::new(self.config.max_connections));
         let listener = self.listener;
         let drain = self.drain;
         tokio::pin!(shutdown, force);
@@ -98,7 +118,7 @@ impl Server {
             tokio::select! {
                 biased;
                 () = &mut shutdown => break,
-                accepted = accept(&listener, &slots) => connections.start(accepted).await,
+                accepted = listener.accept() => connections.start(accepted).await,
             }
         }
         front.phases.set(Phase::Draining);
@@ -126,13 +146,13 @@ impl Server {
                         break;
                     }
                 }
-                accepted = accept(&listener, &slots) => connections.start(accepted).await,
+                accepted = listener.accept() => connections.start(accepted).await,
             }
         }
 
         // Stop accepting, but first serve what waits in the accept queue.
         let queued = accept_queued(listener, |stream, peer| {
-            connections.spawn(stream, peer, None)
+            connections.spawn(stream, peer, None);
         });
         if queued > 0 {
             tracing::debug!(queued, "accepted the connections left in the accept queue");
@@ -166,20 +186,45 @@ impl Server {
     }
 }
 
+/// hyper's connection settings: HTTP/1.1 and HTTP/2 on one port, with the configured timers.
+fn http_builder(config: &HttpConfig) -> auto::Builder<TokioExecutor> {
+    let mut http = auto::Builder::new(TokioExecutor::new());
+    http.http1()
+        .timer(TokioTimer::new())
+        .header_read_timeout(config.header_read_timeout);
+    let mut http2 = http.http2();
+    http2
+        .timer(TokioTimer::new())
+        .max_concurrent_streams(config.http2_max_streams);
+    if let Some((interval, timeout)) = config.http2_keep_alive {
+        http2
+            .keep_alive_interval(Some(interval))
+            .keep_alive_timeout(timeout);
+    }
+    http
+}
+
 /// The server's HTTP connections.
+#[derive(Clone)]
 struct Connections {
     http: auto::Builder<TokioExecutor>,
     front: Arc<Front>,
     tracker: TaskTracker,
-    first_request_timeout: Duration,
+    registry: Arc<Registry>,
+    /// One permit per connection served.
+    slots: Arc<Semaphore>,
+    /// One permit per connection over the limit being handled.
+    over_limit: Arc<Semaphore>,
+    config: HttpConfig,
 }
 
-type Accepted = io::Result<(TcpStream, SocketAddr, Option<OwnedSemaphorePermit>)>;
-
 impl Connections {
-    async fn start(&self, accepted: Accepted) {
+    async fn start(&self, accepted: io::Result<(TcpStream, SocketAddr)>) {
         match accepted {
-            Ok((stream, peer, slot)) => self.spawn(stream, peer, slot),
+            Ok((stream, peer)) => match Arc::clone(&self.slots).try_acquire_owned() {
+                Ok(slot) => self.spawn(stream, peer, Some(slot)),
+                Err(_) => self.over_limit(stream, peer),
+            },
             Err(error) => {
                 // Out of file descriptors and the like: wait instead of spinning.
                 tracing::warn!(%error, "accepting a connection failed");
@@ -188,25 +233,58 @@ impl Connections {
         }
     }
 
+    /// A connection beyond the limit: it takes the place of the connection idle for longest,
+    /// or, with none idle, gets 503 at once rather than a wait in the listen queue.
+    fn over_limit(&self, stream: TcpStream, peer: SocketAddr) {
+        let Ok(handling) = Arc::clone(&self.over_limit).try_acquire_owned() else {
+            tracing::debug!(%peer, "closing a connection: far over the connection limit");
+            return;
+        };
+        let displaced = self.registry.shed_idlest();
+        let connections = self.clone();
+        self.tracker.spawn(async move {
+            if displaced {
+                let slot = Arc::clone(&connections.slots).acquire_owned();
+                if let Ok(Ok(slot)) = tokio::time::timeout(DISPLACE_WAIT, slot).await {
+                    drop(handling);
+                    connections.spawn(stream, peer, Some(slot));
+                    return;
+                }
+            }
+            tracing::debug!(%peer, "refusing a connection: at the connection limit, none idle");
+            refuse(stream).await;
+            drop(handling);
+        });
+    }
+
     fn spawn(&self, stream: TcpStream, peer: SocketAddr, slot: Option<OwnedSemaphorePermit>) {
         // Small responses go out at once rather than waiting for Nagle's algorithm.
         let _ = stream.set_nodelay(true);
-        let info = Arc::new(ConnInfo::default());
+        let info = Arc::new(ConnInfo::new());
+        let listed = self.registry.enter(Arc::clone(&info));
+        let budget = self.config.connection_memory_budget.map(Budget::new);
         let front = Arc::clone(&self.front);
-        let requests = Arc::clone(&info);
+        let calls = Arc::clone(&info);
         let service = hyper::service::service_fn(move |request: Request<_>| {
-            requests.on_request(request.version());
+            let call = calls.call_began(request.version());
             let front = Arc::clone(&front);
-            async move { Ok::<_, Infallible>(front.answer(request, peer).await) }
+            let budget = budget.clone();
+            async move {
+                let response = front.answer(request, peer, budget.as_ref()).await;
+                drop(call);
+                Ok::<_, Infallible>(response)
+            }
         });
+        let stream = WriteTimeout::new(stream, self.config.write_timeout);
         let connection = self
             .http
             .serve_connection_with_upgrades(TokioIo::new(stream), service)
             .into_owned();
         let phases = Arc::clone(&self.front.phases);
-        let first_request_timeout = self.first_request_timeout;
+        let first_request_timeout = self.config.header_read_timeout;
         self.tracker.spawn(async move {
             drive(connection, &info, &phases, first_request_timeout, peer).await;
+            drop(listed);
             drop(slot);
         });
     }
@@ -230,15 +308,32 @@ impl Connections {
     }
 }
 
-/// The next connection, once a slot is free: at the connection limit, new clients wait in the
-/// listen queue.
-async fn accept(listener: &TcpListener, slots: &Arc<Semaphore>) -> Accepted {
-    let slot = Arc::clone(slots)
-        .acquire_owned()
-        .await
-        .expect("the semaphore is never closed");
-    let (stream, peer) = listener.accept().await?;
-    Ok((stream, peer, Some(slot)))
+/// Answers a connection the server has no room for: 503, `Connection: close`, then a moment
+/// for the client to read it before the socket closes (closing with its request unread would
+/// reset the connection and lose the answer).
+async fn refuse(mut stream: TcpStream) {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    const BODY: &str = r#"{"jsonrpc":"2.0","error":{"code":-32094,"message":"Server busy: at its connection limit, try again"},"id":null}"#;
+    let response = format!(
+        "HTTP/1.1 503 Service Unavailable\r\ncontent-type: application/json\r\n\
+         retry-after: 1\r\nconnection: close\r\ncontent-length: {}\r\n\r\n{BODY}",
+        BODY.len()
+    );
+    let answered = async {
+        stream.write_all(response.as_bytes()).await?;
+        stream.shutdown().await?;
+        let mut sink = [0u8; 4096];
+        let mut read = 0;
+        // Until the client closes, or has sent more than a request's headers.
+        while read < 64 * 1024 {
+            match stream.read(&mut sink).await? {
+                0 => break,
+                n => read += n,
+            }
+        }
+        io::Result::Ok(())
+    };
+    let _ = tokio::time::timeout(REFUSE_WAIT, answered).await;
 }
 
 /// Accepts every connection waiting in the kernel's accept queue (with no regard for the

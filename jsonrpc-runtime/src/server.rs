@@ -6,9 +6,10 @@ use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::Duration;
 
-use tokio::net::{TcpListener, ToSocketAddrs};
+use tokio::net::{TcpListener, TcpSocket, ToSocketAddrs};
 
 use crate::health::{Health, HealthConfig};
+use crate::http_config::HttpConfig;
 use crate::shutdown::{DrainConfig, Signals};
 use crate::ws::WsConfig;
 use crate::{Dispatcher, DispatcherBuilder, Methods};
@@ -19,8 +20,9 @@ pub const DEFAULT_MAX_BODY_SIZE: usize = 10 * 1024 * 1024;
 /// The default time a client has to send a request's headers: 30 seconds.
 pub const DEFAULT_HEADER_READ_TIMEOUT: Duration = Duration::from_secs(30);
 
-/// The default largest number of connections served at once: 10,000. Further connections wait
-/// in the listen queue until one closes.
+/// The default largest number of connections served at once: 10,000. A connection beyond it
+/// closes the connection idle for longest and takes its place, or, when none is idle, is
+/// answered 503 and closed.
 pub const DEFAULT_MAX_CONNECTIONS: usize = 10_000;
 
 /// Serves every registered method over HTTP at `addr` until SIGINT (Ctrl-C) or SIGTERM, then
@@ -74,7 +76,7 @@ pub struct Server {
 /// Configures a [`Server`].
 pub struct ServerBuilder {
     pub(crate) dispatcher: DispatcherBuilder,
-    config: HttpConfig,
+    pub(crate) config: HttpConfig,
     websocket: WsConfig,
     pub(crate) stream: crate::stream::StreamConfig,
     pub(crate) drain: DrainConfig,
@@ -82,23 +84,12 @@ pub struct ServerBuilder {
     allowed_hosts: Option<Vec<String>>,
 }
 
-#[derive(Clone, Copy)]
-pub(crate) struct HttpConfig {
-    pub(crate) max_body_size: usize,
-    pub(crate) header_read_timeout: Duration,
-    pub(crate) max_connections: usize,
-}
-
 impl Server {
     /// Starts configuring a server; by default it answers every registered method.
     pub fn builder() -> ServerBuilder {
         ServerBuilder {
             dispatcher: Dispatcher::builder(),
-            config: HttpConfig {
-                max_body_size: DEFAULT_MAX_BODY_SIZE,
-                header_read_timeout: DEFAULT_HEADER_READ_TIMEOUT,
-                max_connections: DEFAULT_MAX_CONNECTIONS,
-            },
+            config: HttpConfig::default(),
             websocket: WsConfig::default(),
             stream: crate::stream::StreamConfig::default(),
             drain: DrainConfig::default(),
@@ -205,8 +196,11 @@ impl ServerBuilder {
         self
     }
 
-    /// The largest number of connections served at once; further clients wait in the listen
-    /// queue until a connection closes. Default: [`DEFAULT_MAX_CONNECTIONS`].
+    /// The largest number of connections served at once. At the limit, a new connection makes
+    /// the server close the connection that has been idle (no request in flight) for longest,
+    /// as nginx does, and takes its place; when none is idle, the new client gets 503 and
+    /// `Connection: close` at once rather than waiting in the listen queue. Default:
+    /// [`DEFAULT_MAX_CONNECTIONS`].
     pub fn max_connections(mut self, connections: usize) -> Self {
         self.config.max_connections = connections.max(1);
         self
@@ -382,7 +376,7 @@ impl ServerBuilder {
             .dispatcher
             .build()
             .map_err(|error| io::Error::new(io::ErrorKind::InvalidInput, error))?;
-        let listener = listen(addr).await?;
+        let listener = listen(addr, self.config.listen_backlog).await?;
         let local_addr = listener.local_addr()?;
         Ok(Server {
             listener,
@@ -397,8 +391,9 @@ impl ServerBuilder {
     }
 }
 
-/// Binds the first address `addr` resolves to that can be bound; the error names the address.
-async fn listen(addr: impl ToSocketAddrs) -> io::Result<TcpListener> {
+/// Binds the first address `addr` resolves to that can be bound, with a listen queue of
+/// `backlog`; the error names the address.
+async fn listen(addr: impl ToSocketAddrs, backlog: u32) -> io::Result<TcpListener> {
     let addrs = tokio::net::lookup_host(addr).await.map_err(|error| {
         crate::error::BindError::io_error(
             "the address given (it does not resolve)".to_owned(),
@@ -407,7 +402,7 @@ async fn listen(addr: impl ToSocketAddrs) -> io::Result<TcpListener> {
     })?;
     let mut last = None;
     for addr in addrs {
-        match TcpListener::bind(addr).await {
+        match bind_with_backlog(addr, backlog) {
             Ok(listener) => return Ok(listener),
             Err(error) => last = Some((addr, error)),
         }
@@ -419,4 +414,18 @@ async fn listen(addr: impl ToSocketAddrs) -> io::Result<TcpListener> {
             io::Error::new(io::ErrorKind::InvalidInput, "it resolves to no address"),
         ),
     })
+}
+
+/// What `TcpListener::bind` does (`SO_REUSEADDR` on Unix, as std sets it), with the listen
+/// queue's length chosen.
+fn bind_with_backlog(addr: SocketAddr, backlog: u32) -> io::Result<TcpListener> {
+    let socket = if addr.is_ipv4() {
+        TcpSocket::new_v4()?
+    } else {
+        TcpSocket::new_v6()?
+    };
+    #[cfg(unix)]
+    socket.set_reuseaddr(true)?;
+    socket.bind(addr)?;
+    socket.listen(backlog)
 }

@@ -4,20 +4,22 @@
 use std::convert::Infallible;
 use std::net::SocketAddr;
 use std::task::{Context, Poll};
+use std::time::Duration;
 
 use bytes::{Buf, BufMut, Bytes, BytesMut};
-use http::header::{HeaderValue, ALLOW, CONTENT_LENGTH, CONTENT_TYPE};
-use http::{Method, Request, Response, StatusCode};
+use http::header::{HeaderValue, ALLOW, CONNECTION, CONTENT_LENGTH, CONTENT_TYPE, RETRY_AFTER};
+use http::{Method, Request, Response, StatusCode, Version};
 use http_body::Body;
 use http_body_util::{BodyExt, Full};
 
 use std::sync::Arc;
 
+use crate::budget::{Budget, Budgets, Held, OverBudget};
 use crate::context::{PeerAddr, RequestParts};
 use crate::handler::BoxFuture;
 use crate::host::AllowedHosts;
 use crate::ws::{self, WsConfig, WsShared};
-use crate::{Dispatcher, Error, DEFAULT_MAX_BODY_SIZE};
+use crate::{Dispatcher, Error, DEFAULT_BODY_READ_TIMEOUT, DEFAULT_MAX_BODY_SIZE};
 
 /// Answers JSON-RPC requests POSTed over HTTP, and WebSocket upgrades on the same path: a
 /// [`tower_service::Service`] for any request body, so it mounts as an axum route, runs under
@@ -31,7 +33,9 @@ use crate::{Dispatcher, Error, DEFAULT_MAX_BODY_SIZE};
 ///
 /// `POST` bodies are dispatched: 200 with `application/json`, or 204 when there is nothing to
 /// send. Other methods get 405 with `Allow: POST`; a body over the size limit gets 413 without
-/// the rest being read. HTTP headers and extensions reach the methods' context extractors
+/// the rest being read, and one that has not all arrived within the body-read timeout gets 408
+/// (see [`RpcService::body_read_timeout`]). Bodies over 256 KiB are dispatched off the
+/// runtime's workers, so that parsing them does not hold up other clients' calls. HTTP headers and extensions reach the methods' context extractors
 /// ([`Headers`](crate::Headers), [`Extension<T>`](crate::Extension)) and middleware.
 ///
 /// ```no_run
@@ -55,6 +59,8 @@ use crate::{Dispatcher, Error, DEFAULT_MAX_BODY_SIZE};
 pub struct RpcService {
     dispatcher: Dispatcher,
     max_body_size: usize,
+    body_read_timeout: Duration,
+    memory_budget: Option<Arc<Budget>>,
     ws: Arc<WsShared>,
     allowed_hosts: Option<Arc<AllowedHosts>>,
 }
@@ -66,6 +72,8 @@ impl RpcService {
         RpcService {
             dispatcher,
             max_body_size: DEFAULT_MAX_BODY_SIZE,
+            body_read_timeout: DEFAULT_BODY_READ_TIMEOUT,
+            memory_budget: None,
             ws: Arc::new(WsShared::new(WsConfig::default())),
             allowed_hosts: None,
         }
@@ -131,6 +139,31 @@ impl RpcService {
         self
     }
 
+    /// How long a request's whole body may take to arrive once its headers have: a client that
+    /// trickles its body gets 408 Request Timeout when it runs out (and, over HTTP/1.1, its
+    /// connection closed) instead of holding its connection, and the memory read so far, for
+    /// ever. Default [`DEFAULT_BODY_READ_TIMEOUT`] (10 s), which asks 1 MiB/s of a client
+    /// sending a body of the default 10 MiB limit; raise it for big bodies over slow links.
+    ///
+    /// The timer starts only when the body is not already there with the headers, so small
+    /// requests never arm one.
+    pub fn body_read_timeout(mut self, timeout: Duration) -> Self {
+        self.body_read_timeout = timeout;
+        self
+    }
+
+    /// Caps the bytes of request bodies being read and answers waiting to be written, across
+    /// every request of this service, at `bytes`; a request that would cross it gets 503 with
+    /// `Retry-After` and a [`SERVER_BUSY`](crate::error::code::SERVER_BUSY) error, its body not
+    /// buffered. Bodies and answers of 8 KiB or less are not counted (they cost no more than a
+    /// connection's own buffers). Off by default for a service you mount yourself; the
+    /// built-in [`Server`](crate::Server) sets one (see
+    /// [`ServerBuilder::memory_budget`](crate::ServerBuilder::memory_budget)).
+    pub fn memory_budget(mut self, bytes: usize) -> Self {
+        self.memory_budget = Some(Budget::new(bytes));
+        self
+    }
+
     /// The largest WebSocket message: the configured one, or the body limit.
     fn max_message_size(&self) -> usize {
         self.ws
@@ -150,6 +183,20 @@ impl RpcService {
         &self,
         request: Request<B>,
         peer: Option<SocketAddr>,
+    ) -> Response<Full<Bytes>>
+    where
+        B: Body,
+        B::Error: Into<Box<dyn std::error::Error + Send + Sync>>,
+    {
+        self.handle_in(request, peer, None).await
+    }
+
+    /// [`handle`](Self::handle), counting against a connection's own memory budget as well.
+    pub(crate) async fn handle_in<B>(
+        &self,
+        request: Request<B>,
+        peer: Option<SocketAddr>,
+        connection_budget: Option<&Arc<Budget>>,
     ) -> Response<Full<Bytes>>
     where
         B: Body,
@@ -183,10 +230,19 @@ impl RpcService {
         if declared.is_some_and(|length| length > self.max_body_size as u64) {
             return too_large(self.max_body_size);
         }
+        let http1 = request.version() <= Version::HTTP_11;
+        let budgets = Budgets {
+            total: self.memory_budget.clone(),
+            connection: connection_budget.cloned(),
+        };
         let (head, body) = request.into_parts();
-        let body = match read_body(body, self.max_body_size).await {
+        // Held until the call is over: the body is borrowed by the call.
+        let mut held = budgets.reserve();
+        let body = match self.read_body(body, &mut held).await {
             Ok(body) => body,
             Err(BodyError::TooLarge) => return too_large(self.max_body_size),
+            Err(BodyError::TimedOut) => return body_timed_out(self.body_read_timeout, http1),
+            Err(BodyError::OverBudget) => return over_budget(http1, None),
             Err(BodyError::Read(error)) => {
                 tracing::debug!(%error, "reading a request body failed");
                 return plain(
@@ -199,9 +255,20 @@ impl RpcService {
         if peer.is_some() {
             parts.peer = peer;
         }
-        match self.dispatcher.dispatch_with(&body, Some(&parts)).await {
+        let dispatching = self.dispatcher.dispatch_with(&body, Some(&parts));
+        let answer = if body.len() > crate::heavy::HEAVY_BODY_BYTES {
+            crate::heavy::off_worker(dispatching).await
+        } else {
+            dispatching.await
+        };
+        drop(held);
+        match answer {
             Some(json) => {
-                let mut response = Response::new(Full::new(Bytes::from(json)));
+                let size = json.len();
+                let Ok(json) = budgets.answer(json) else {
+                    return over_budget(false, Some(size));
+                };
+                let mut response = Response::new(Full::new(json));
                 response
                     .headers_mut()
                     .insert(CONTENT_TYPE, HeaderValue::from_static("application/json"));
@@ -241,13 +308,40 @@ where
 enum BodyError {
     /// Its data is longer than the limit.
     TooLarge,
+    /// It did not all arrive within the body-read timeout.
+    TimedOut,
+    /// It does not fit the memory budget.
+    OverBudget,
     /// The transport failed.
     Read(Box<dyn std::error::Error + Send + Sync>),
 }
 
-/// Reads a whole body of at most `limit` bytes of data (trailers are ignored). A body that comes
-/// in one piece, as most do, is kept as it is, without a copy or a list of pieces.
-async fn read_body<B>(body: B, limit: usize) -> Result<Bytes, BodyError>
+impl RpcService {
+    /// Reads a whole body within the size limit, the body-read timeout and the budget.
+    async fn read_body<B>(&self, body: B, held: &mut Held) -> Result<Bytes, BodyError>
+    where
+        B: Body,
+        B::Error: Into<Box<dyn std::error::Error + Send + Sync>>,
+    {
+        let reading = read_body(body, self.max_body_size, held);
+        let mut reading = std::pin::pin!(reading);
+        // Most bodies come with their headers: only a body still on its way arms a timer.
+        let first =
+            std::future::poll_fn(|cx| Poll::Ready(std::future::Future::poll(reading.as_mut(), cx)))
+                .await;
+        match first {
+            Poll::Ready(read) => read,
+            Poll::Pending => tokio::time::timeout(self.body_read_timeout, reading)
+                .await
+                .unwrap_or(Err(BodyError::TimedOut)),
+        }
+    }
+}
+
+/// Reads a whole body of at most `limit` bytes of data (trailers are ignored), holding its size
+/// in `held`. A body that comes in one piece, as most do, is kept as it is, without a copy or a
+/// list of pieces.
+async fn read_body<B>(body: B, limit: usize, held: &mut Held) -> Result<Bytes, BodyError>
 where
     B: Body,
     B::Error: Into<Box<dyn std::error::Error + Send + Sync>>,
@@ -265,6 +359,8 @@ where
         if length > limit {
             return Err(BodyError::TooLarge);
         }
+        held.grow_to(length)
+            .map_err(|OverBudget| BodyError::OverBudget)?;
         match (&first, &mut joined) {
             (None, _) => first = Some(data.copy_to_bytes(data.remaining())),
             (Some(first), None) => {
@@ -301,16 +397,61 @@ fn forbidden_host() -> Response<Full<Bytes>> {
     )
 }
 
+/// 408 for a body that did not arrive in time. HTTP/1.1 closes the connection: the rest of the
+/// body may still come, and would be read as the next request.
+#[cold]
+fn body_timed_out(timeout: Duration, http1: bool) -> Response<Full<Bytes>> {
+    let error = Error::invalid_request().with_data(format!(
+        "the request body did not arrive within {} ms",
+        timeout.as_millis()
+    ));
+    let mut response = json_error(StatusCode::REQUEST_TIMEOUT, &error);
+    if http1 {
+        response
+            .headers_mut()
+            .insert(CONNECTION, HeaderValue::from_static("close"));
+    }
+    response
+}
+
+/// 503 for a request that does not fit the memory budget: its body (`close` the connection
+/// when it is not read to its end), or, once the call has run, its answer of `answer` bytes,
+/// which is not kept waiting for a client that may not read it.
+#[cold]
+fn over_budget(close: bool, answer: Option<usize>) -> Response<Full<Bytes>> {
+    let mut error = Error::new(
+        crate::error::code::SERVER_BUSY,
+        "Server busy: over its memory budget, try again",
+    );
+    if let Some(size) = answer {
+        error = error.with_data(format!(
+            "the call ran, but its answer of {size} bytes does not fit the memory budget"
+        ));
+    }
+    let mut response = json_error(StatusCode::SERVICE_UNAVAILABLE, &error);
+    let headers = response.headers_mut();
+    headers.insert(RETRY_AFTER, HeaderValue::from_static("1"));
+    if close {
+        headers.insert(CONNECTION, HeaderValue::from_static("close"));
+    }
+    response
+}
+
+/// A response with `status` whose body is a JSON-RPC error response with a null id.
+fn json_error(status: StatusCode, error: &Error) -> Response<Full<Bytes>> {
+    let mut response = Response::new(Full::new(Bytes::from(crate::response::error(error, None))));
+    *response.status_mut() = status;
+    response
+        .headers_mut()
+        .insert(CONTENT_TYPE, HeaderValue::from_static("application/json"));
+    response
+}
+
 /// 413, with a JSON-RPC error body a client can show.
 #[cold]
 fn too_large(limit: usize) -> Response<Full<Bytes>> {
     let error = Error::invalid_request().with_data(format!(
         "the request body is larger than the limit of {limit} bytes"
     ));
-    let mut response = Response::new(Full::new(Bytes::from(crate::response::error(&error, None))));
-    *response.status_mut() = StatusCode::PAYLOAD_TOO_LARGE;
-    response
-        .headers_mut()
-        .insert(CONTENT_TYPE, HeaderValue::from_static("application/json"));
-    response
+    json_error(StatusCode::PAYLOAD_TOO_LARGE, &error)
 }

@@ -190,28 +190,66 @@ async fn concurrent_calls_of_a_batch_are_limited() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_connection_over_the_limit_waits_for_a_free_slot() {
+async fn a_connection_over_the_limit_takes_the_place_of_the_idlest() {
     let server = local(spec_server::builder().max_connections(4)).await;
-    // Four connections, each served once and kept open.
+    // Four connections, each served once and kept open, idle; the first is idle longest.
     let mut open = Vec::new();
     for _ in 0..4 {
         let mut connection = server.connect().await;
         assert_eq!(connection.post(PING).await.text(), PONG);
         open.push(connection);
+        // The idle clock counts whole seconds.
+        tokio::time::sleep(Duration::from_millis(1_100)).await;
     }
-    // A fifth connects (the listen queue takes it) but is not served...
+    // A fifth is served at once: the server closes the idlest connection to make room.
+    let started = Instant::now();
     let mut fifth = server.connect().await;
-    fifth.send_post(PING).await;
-    fifth.assert_silent_for(Duration::from_millis(300)).await;
-    // ...until one of the four closes; then it is answered, not refused.
-    drop(open.remove(0));
-    let response = fifth.response().await;
-    assert_eq!(response.status, 200);
-    assert_eq!(response.text(), PONG);
-    for connection in &mut open {
+    let response = fifth.post(PING).await;
+    assert_eq!((response.status, response.text()), (200, PONG));
+    assert!(
+        started.elapsed() < Duration::from_secs(1),
+        "{:?}",
+        started.elapsed()
+    );
+    assert_eq!(open[0].read_until_closed().await, b"");
+    for connection in &mut open[1..] {
         assert_eq!(connection.post(PING).await.text(), PONG);
     }
-    drop(open);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_connection_over_the_limit_with_none_idle_gets_503_at_once() {
+    let server = local(spec_server::builder().max_connections(2)).await;
+    // Two connections, each in the middle of a call.
+    let mut busy = Vec::new();
+    for _ in 0..2 {
+        let mut connection = server.connect().await;
+        connection
+            .send_post(r#"{"jsonrpc":"2.0","method":"sleep","params":[2000],"id":1}"#)
+            .await;
+        busy.push(connection);
+    }
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    let started = Instant::now();
+    let mut third = server.connect().await;
+    third.send_post(PING).await;
+    let response = third.response().await;
+    assert!(
+        started.elapsed() < Duration::from_secs(1),
+        "{:?}",
+        started.elapsed()
+    );
+    assert_eq!(response.status, 503, "{response:?}");
+    assert_eq!(response.header("retry-after"), Some("1"));
+    let body: Value = serde_json::from_slice(&response.body).expect("a JSON-RPC error body");
+    assert_error(&body, -32094, &Value::Null);
+    assert_eq!(third.read_until_closed().await, b"");
+    // The calls in flight were not disturbed, and once they are over there is room again.
+    busy[0].assert_silent_for(Duration::from_millis(100)).await;
+    for connection in &mut busy {
+        assert_eq!(connection.response().await.status, 200);
+    }
+    drop(busy);
     server.assert_serves_ping().await;
 }
 

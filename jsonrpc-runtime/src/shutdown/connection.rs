@@ -3,7 +3,6 @@
 use std::future::Future;
 use std::net::SocketAddr;
 use std::pin::pin;
-use std::sync::atomic::{AtomicBool, Ordering};
 use std::task::Poll;
 use std::time::Duration;
 
@@ -11,43 +10,24 @@ use hyper_util::server::graceful::GracefulConnection;
 use tokio::time::Instant;
 
 use super::{Phase, Phases};
+use crate::idle::ConnInfo;
 
 /// How long a connection that has not begun a request when the server stops accepting may take
 /// to begin one (it may have been waiting in the accept queue, its request on the way).
 const QUIET_CONNECTION_GRACE: Duration = Duration::from_secs(1);
 
-/// What the connection's service tells its driver.
-#[derive(Default)]
-pub(crate) struct ConnInfo {
-    requested: AtomicBool,
-    http2: AtomicBool,
-}
-
-impl ConnInfo {
-    /// Called as each request begins.
-    pub(crate) fn on_request(&self, version: http::Version) {
-        if !self.requested.load(Ordering::Relaxed) {
-            self.http2
-                .store(version == http::Version::HTTP_2, Ordering::Relaxed);
-            self.requested.store(true, Ordering::Relaxed);
-        }
-    }
-
-    fn requested(&self) -> bool {
-        self.requested.load(Ordering::Relaxed)
-    }
-
-    /// Whether the server should start closing the connection in `phase`: HTTP/2 from the
-    /// signal on (GOAWAY; HTTP/1.1 answers `Connection: close` instead, and idle HTTP/1.1
-    /// connections are left open for the delay); every connection once the server stops
-    /// accepting, except one that has not begun a request yet.
-    fn should_close(&self, phase: Phase) -> bool {
-        match phase {
+/// Whether the server should start closing the connection in `phase`: one asked to close
+/// (idle past the timeout, or shed at the connection limit) at any time; HTTP/2 from the
+/// signal on (GOAWAY; HTTP/1.1 answers `Connection: close` instead, and idle HTTP/1.1
+/// connections are left open for the delay); every connection once the server stops
+/// accepting, except one that has not begun a request yet.
+fn should_close(info: &ConnInfo, phase: Phase) -> bool {
+    info.is_shed()
+        || match phase {
             Phase::Serving => false,
-            Phase::Draining => self.http2.load(Ordering::Relaxed),
-            Phase::Stopping | Phase::Cut => self.requested(),
+            Phase::Draining => info.is_http2(),
+            Phase::Stopping | Phase::Cut => info.requested(),
         }
-    }
 }
 
 /// Serves `connection` to its end, following the server's phase.
@@ -73,6 +53,7 @@ pub(crate) async fn drive<C>(
     let mut grace_given = false;
     let result = std::future::poll_fn(|cx| {
         let phase = watch.poll(cx);
+        info.register_driver(cx.waker());
         if phase == Phase::Cut {
             tracing::debug!(%peer, "cutting a connection off at the drain timeout");
             return Poll::Ready(Ok(()));
@@ -86,8 +67,12 @@ pub(crate) async fn drive<C>(
                 }
             }
         }
+        if info.is_shed() && !info.requested() {
+            // Nothing begun, nothing to finish: a quiet connection just goes.
+            return Poll::Ready(Ok(()));
+        }
         loop {
-            if !closing && info.should_close(phase) {
+            if !closing && should_close(info, phase) {
                 closing = true;
                 connection.as_mut().graceful_shutdown();
             }
@@ -95,7 +80,7 @@ pub(crate) async fn drive<C>(
                 return Poll::Ready(result);
             }
             // A request may have begun in that poll, and this phase close its connection.
-            if closing || !info.should_close(phase) {
+            if closing || !should_close(info, phase) {
                 break;
             }
         }

@@ -52,7 +52,7 @@ mod signals;
 
 use std::time::Duration;
 
-pub(crate) use connection::{drive, ConnInfo};
+pub(crate) use connection::drive;
 pub(crate) use phase::{Phase, Phases};
 pub use signals::Signals;
 
