@@ -59,33 +59,26 @@ impl Budget {
 }
 
 /// The budgets one request counts against: the server's and its connection's, either absent.
-#[derive(Clone, Default, Debug)]
-pub(crate) struct Budgets {
-    pub(crate) total: Option<Arc<Budget>>,
-    pub(crate) connection: Option<Arc<Budget>>,
+/// Borrowed: a request that holds nothing (most) touches no reference count.
+#[derive(Clone, Copy, Default, Debug)]
+pub(crate) struct Budgets<'a> {
+    pub(crate) total: Option<&'a Arc<Budget>>,
+    pub(crate) connection: Option<&'a Arc<Budget>>,
 }
 
 /// The request did not fit its budget.
 #[derive(Debug)]
 pub(crate) struct OverBudget;
 
-impl Budgets {
-    /// An empty reservation against these budgets.
-    pub(crate) fn reserve(&self) -> Held {
-        Held {
-            budgets: self.clone(),
-            bytes: 0,
-        }
-    }
-
+impl Budgets<'_> {
     /// `answer` as response bytes that hold their share of the budget until written; `Err`
     /// (with the answer dropped) when it does not fit.
     pub(crate) fn answer(&self, answer: Vec<u8>) -> Result<Bytes, OverBudget> {
         if answer.len() <= UNCOUNTED_BYTES || self.is_unlimited() {
             return Ok(Bytes::from(answer));
         }
-        let mut held = self.reserve();
-        held.grow_to(answer.len())?;
+        let mut held = Held::default();
+        held.grow_to(self, answer.len())?;
         Ok(Bytes::from_owner(HeldBytes {
             bytes: answer,
             _held: held,
@@ -98,32 +91,42 @@ impl Budgets {
 }
 
 /// Bytes taken from [`Budgets`], given back on drop.
-#[derive(Debug)]
+#[derive(Debug, Default)]
 pub(crate) struct Held {
-    budgets: Budgets,
+    /// The budgets taken from; set when the first bytes are.
+    total: Option<Arc<Budget>>,
+    connection: Option<Arc<Budget>>,
     bytes: usize,
 }
 
 impl Held {
-    /// Holds `bytes` in all (more than held so far); nothing while they are few.
-    pub(crate) fn grow_to(&mut self, bytes: usize) -> Result<(), OverBudget> {
+    /// Holds `bytes` in all from `budgets` (more than held so far); nothing while they are
+    /// few.
+    pub(crate) fn grow_to(
+        &mut self,
+        budgets: &Budgets<'_>,
+        bytes: usize,
+    ) -> Result<(), OverBudget> {
         if bytes <= UNCOUNTED_BYTES || bytes <= self.bytes {
             return Ok(());
         }
         let more = bytes - self.bytes;
-        let Budgets { total, connection } = &self.budgets;
-        if let Some(total) = total {
+        if let Some(total) = budgets.total {
             if !total.take(more) {
                 return Err(OverBudget);
             }
         }
-        if let Some(connection) = connection {
+        if let Some(connection) = budgets.connection {
             if !connection.take(more) {
-                if let Some(total) = total {
+                if let Some(total) = budgets.total {
                     total.give(more);
                 }
                 return Err(OverBudget);
             }
+        }
+        if self.bytes == 0 {
+            self.total = budgets.total.cloned();
+            self.connection = budgets.connection.cloned();
         }
         self.bytes = bytes;
         Ok(())
@@ -135,10 +138,7 @@ impl Drop for Held {
         if self.bytes == 0 {
             return;
         }
-        for budget in [&self.budgets.total, &self.budgets.connection]
-            .into_iter()
-            .flatten()
-        {
+        for budget in [&self.total, &self.connection].into_iter().flatten() {
             budget.give(self.bytes);
         }
     }
@@ -162,47 +162,50 @@ mod tests {
 
     #[test]
     fn takes_what_fits_and_gives_it_back() {
+        let (total, connection) = (Budget::new(100_000), Budget::new(50_000));
         let budgets = Budgets {
-            total: Some(Budget::new(100_000)),
-            connection: Some(Budget::new(50_000)),
+            total: Some(&total),
+            connection: Some(&connection),
         };
-        let mut first = budgets.reserve();
-        first.grow_to(40_000).unwrap();
-        let mut second = budgets.reserve();
+        let mut first = Held::default();
+        first.grow_to(&budgets, 40_000).unwrap();
+        let mut second = Held::default();
         // Over the connection's share, though the total would have room.
-        assert!(second.grow_to(20_000).is_err());
-        assert_eq!(budgets.total.as_ref().unwrap().used(), 40_000);
-        second.grow_to(10_000).unwrap();
+        assert!(second.grow_to(&budgets, 20_000).is_err());
+        assert_eq!(total.used(), 40_000);
+        second.grow_to(&budgets, 10_000).unwrap();
         drop(first);
         drop(second);
-        assert_eq!(budgets.total.as_ref().unwrap().used(), 0);
-        assert_eq!(budgets.connection.as_ref().unwrap().used(), 0);
+        assert_eq!(total.used(), 0);
+        assert_eq!(connection.used(), 0);
     }
 
     #[test]
     fn small_amounts_are_not_counted() {
+        let total = Budget::new(10);
         let budgets = Budgets {
-            total: Some(Budget::new(10)),
+            total: Some(&total),
             connection: None,
         };
-        let mut held = budgets.reserve();
-        held.grow_to(UNCOUNTED_BYTES).unwrap();
-        assert_eq!(budgets.total.as_ref().unwrap().used(), 0);
+        let mut held = Held::default();
+        held.grow_to(&budgets, UNCOUNTED_BYTES).unwrap();
+        assert_eq!(total.used(), 0);
         assert!(budgets.answer(vec![b'x'; 100]).is_ok());
         assert!(budgets.answer(vec![b'x'; UNCOUNTED_BYTES + 1]).is_err());
     }
 
     #[test]
     fn an_answer_holds_its_bytes_until_dropped() {
+        let total = Budget::new(1 << 20);
         let budgets = Budgets {
-            total: Some(Budget::new(1 << 20)),
+            total: Some(&total),
             connection: None,
         };
         let answer = budgets.answer(vec![b'x'; 100_000]).unwrap();
         let copy = answer.clone();
         drop(answer);
-        assert_eq!(budgets.total.as_ref().unwrap().used(), 100_000);
+        assert_eq!(total.used(), 100_000);
         drop(copy);
-        assert_eq!(budgets.total.as_ref().unwrap().used(), 0);
+        assert_eq!(total.used(), 0);
     }
 }

@@ -13,6 +13,8 @@ use std::time::{Duration, Instant};
 
 use futures_util::task::AtomicWaker;
 
+use crate::budget::Budget;
+
 /// How often the sweeper looks for connections idle past the timeout.
 const SWEEP_INTERVAL: Duration = Duration::from_secs(1);
 
@@ -35,10 +37,12 @@ pub(crate) struct ConnInfo {
     shed: AtomicBool,
     /// The driver's task, woken when `shed` is set.
     driver: AtomicWaker,
+    /// What the connection's requests may hold (HTTP/2 streams share it).
+    budget: Option<Arc<Budget>>,
 }
 
 impl ConnInfo {
-    pub(crate) fn new() -> Self {
+    pub(crate) fn new(budget: Option<Arc<Budget>>) -> Self {
         ConnInfo {
             requested: AtomicBool::new(false),
             http2: AtomicBool::new(false),
@@ -46,6 +50,7 @@ impl ConnInfo {
             idle_since: AtomicU32::new(seconds_now()),
             shed: AtomicBool::new(false),
             driver: AtomicWaker::new(),
+            budget,
         }
     }
 
@@ -91,6 +96,13 @@ impl ConnInfo {
 
 /// A call in flight on a connection; its end starts the connection's idle time.
 pub(crate) struct CallInFlight(Arc<ConnInfo>);
+
+impl CallInFlight {
+    /// The memory budget of the call's connection.
+    pub(crate) fn budget(&self) -> Option<&Arc<Budget>> {
+        self.0.budget.as_ref()
+    }
+}
 
 impl Drop for CallInFlight {
     fn drop(&mut self) {
@@ -195,8 +207,8 @@ mod tests {
     #[test]
     fn sheds_an_idle_connection_not_a_busy_one() {
         let registry = Arc::new(Registry::default());
-        let busy = Arc::new(ConnInfo::new());
-        let idle = Arc::new(ConnInfo::new());
+        let busy = Arc::new(ConnInfo::new(None));
+        let idle = Arc::new(ConnInfo::new(None));
         let _busy_listed = registry.enter(Arc::clone(&busy));
         let _idle_listed = registry.enter(Arc::clone(&idle));
         let _call = busy.call_began(http::Version::HTTP_11);
@@ -210,7 +222,7 @@ mod tests {
     #[test]
     fn a_call_ending_makes_its_connection_idle_again() {
         let registry = Arc::new(Registry::default());
-        let info = Arc::new(ConnInfo::new());
+        let info = Arc::new(ConnInfo::new(None));
         let listed = registry.enter(Arc::clone(&info));
         let call = info.call_began(http::Version::HTTP_2);
         assert!(info.is_http2());

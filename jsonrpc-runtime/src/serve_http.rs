@@ -260,17 +260,16 @@ impl Connections {
     fn spawn(&self, stream: TcpStream, peer: SocketAddr, slot: Option<OwnedSemaphorePermit>) {
         // Small responses go out at once rather than waiting for Nagle's algorithm.
         let _ = stream.set_nodelay(true);
-        let info = Arc::new(ConnInfo::new());
-        let listed = self.registry.enter(Arc::clone(&info));
         let budget = self.config.connection_memory_budget.map(Budget::new);
+        let info = Arc::new(ConnInfo::new(budget));
+        let listed = self.registry.enter(Arc::clone(&info));
         let front = Arc::clone(&self.front);
         let calls = Arc::clone(&info);
         let service = hyper::service::service_fn(move |request: Request<_>| {
             let call = calls.call_began(request.version());
             let front = Arc::clone(&front);
-            let budget = budget.clone();
             async move {
-                let response = front.answer(request, peer, budget.as_ref()).await;
+                let response = front.answer(request, peer, call.budget()).await;
                 drop(call);
                 Ok::<_, Infallible>(response)
             }

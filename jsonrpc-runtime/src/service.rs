@@ -232,13 +232,13 @@ impl RpcService {
         }
         let http1 = request.version() <= Version::HTTP_11;
         let budgets = Budgets {
-            total: self.memory_budget.clone(),
-            connection: connection_budget.cloned(),
+            total: self.memory_budget.as_ref(),
+            connection: connection_budget,
         };
         let (head, body) = request.into_parts();
         // Held until the call is over: the body is borrowed by the call.
-        let mut held = budgets.reserve();
-        let body = match self.read_body(body, &mut held).await {
+        let mut held = Held::default();
+        let body = match self.read_body(body, &budgets, &mut held).await {
             Ok(body) => body,
             Err(BodyError::TooLarge) => return too_large(self.max_body_size),
             Err(BodyError::TimedOut) => return body_timed_out(self.body_read_timeout, http1),
@@ -318,12 +318,17 @@ enum BodyError {
 
 impl RpcService {
     /// Reads a whole body within the size limit, the body-read timeout and the budget.
-    async fn read_body<B>(&self, body: B, held: &mut Held) -> Result<Bytes, BodyError>
+    async fn read_body<B>(
+        &self,
+        body: B,
+        budgets: &Budgets<'_>,
+        held: &mut Held,
+    ) -> Result<Bytes, BodyError>
     where
         B: Body,
         B::Error: Into<Box<dyn std::error::Error + Send + Sync>>,
     {
-        let reading = read_body(body, self.max_body_size, held);
+        let reading = read_body(body, self.max_body_size, budgets, held);
         let mut reading = std::pin::pin!(reading);
         // Most bodies come with their headers: only a body still on its way arms a timer.
         let first =
@@ -341,7 +346,12 @@ impl RpcService {
 /// Reads a whole body of at most `limit` bytes of data (trailers are ignored), holding its size
 /// in `held`. A body that comes in one piece, as most do, is kept as it is, without a copy or a
 /// list of pieces.
-async fn read_body<B>(body: B, limit: usize, held: &mut Held) -> Result<Bytes, BodyError>
+async fn read_body<B>(
+    body: B,
+    limit: usize,
+    budgets: &Budgets<'_>,
+    held: &mut Held,
+) -> Result<Bytes, BodyError>
 where
     B: Body,
     B::Error: Into<Box<dyn std::error::Error + Send + Sync>>,
@@ -359,7 +369,7 @@ where
         if length > limit {
             return Err(BodyError::TooLarge);
         }
-        held.grow_to(length)
+        held.grow_to(budgets, length)
             .map_err(|OverBudget| BodyError::OverBudget)?;
         match (&first, &mut joined) {
             (None, _) => first = Some(data.copy_to_bytes(data.remaining())),
