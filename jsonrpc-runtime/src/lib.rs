@@ -234,8 +234,8 @@
 #[doc = include_str!("../../README.md")]
 mod readme {}
 
-#[cfg(feature = "client")]
 mod budget;
+#[cfg(feature = "client")]
 pub mod client;
 mod connection;
 mod context;
