@@ -2,10 +2,14 @@
 //! on the same port: a TCP front (standing in for a load balancer's port) that can be shut,
 //! dropping every connection, in front of the test server of `client_ws_support`; each
 //! restart puts a fresh server behind it (a new instance: its subscription ids start again).
+//! The calls sent again after a close with 1001 are tested against this crate's own server,
+//! which drains.
 
 mod client_ws_support;
 
 use std::net::SocketAddr;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Arc;
 use std::time::Duration;
 
 use client_ws_support::MiniServer;
@@ -13,6 +17,7 @@ use futures_util::StreamExt;
 use jsonrpc_runtime::client::{
     ClientError, Id, Reconnect, Subscription, SubscriptionEvent, WsClient,
 };
+use jsonrpc_runtime::{method, Server, State};
 use serde_json::{json, Value};
 use tokio::net::{TcpListener, TcpStream};
 use tokio::task::{JoinHandle, JoinSet};
@@ -398,4 +403,124 @@ async fn unsubscribing_and_dropping_while_reconnecting() {
     assert_eq!(subscribes.len(), 1, "{subscribes:?}");
     assert_eq!(subscribes[0]["params"], json!([10]));
     assert!(calls_to(&server.backend, "unsubscribe_forever").is_empty());
+}
+
+/// Sleeps `ms` milliseconds, then returns `ms`.
+#[method]
+async fn nap(ms: u64) -> u64 {
+    tokio::time::sleep(Duration::from_millis(ms)).await;
+    ms
+}
+
+/// How many times `tally` ran, shared by the servers of one test.
+#[derive(Clone, Default)]
+struct Tally(Arc<AtomicU64>);
+
+/// Counts its calls.
+#[method]
+fn tally(tally: State<Tally>) -> u64 {
+    tally.0.fetch_add(1, Ordering::SeqCst) + 1
+}
+
+/// This crate's server on `addr`, draining after a 50 ms delay when `stop` fires.
+async fn draining_server(
+    addr: SocketAddr,
+    tally: &Tally,
+) -> (
+    SocketAddr,
+    tokio::sync::oneshot::Sender<()>,
+    JoinHandle<std::io::Result<()>>,
+) {
+    let server = Server::builder()
+        .state(tally.clone())
+        .drain_delay(Duration::from_millis(50))
+        .bind(addr)
+        .await
+        .expect("binds");
+    let addr = server.local_addr();
+    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+    let running = tokio::spawn(server.run_until(async {
+        let _ = stopped.await;
+    }));
+    (addr, stop, running)
+}
+
+/// Drains a server while a call sent on its connection is still unread (past the drain delay
+/// the connection reads no more calls, and closes with 1001 once `nap` is answered), then
+/// starts a new server on the port. Returns that call's outcome and how many times it ran.
+async fn a_call_unread_at_1001(resend: bool) -> (Result<u64, ClientError>, u64) {
+    let tally = Tally::default();
+    let (addr, stop, running) = draining_server("127.0.0.1:0".parse().unwrap(), &tally).await;
+    let client = WsClient::builder()
+        .reconnect(policy().resend_on_going_away(resend))
+        .connect(&format!("ws://{addr}/"))
+        .await
+        .expect("connects");
+    let napping = tokio::spawn({
+        let client = client.clone();
+        async move { client.request::<u64>("nap", [1000]).await }
+    });
+    tokio::time::sleep(Duration::from_millis(50)).await;
+    stop.send(()).unwrap();
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    let late = tokio::spawn({
+        let client = client.clone();
+        async move { client.request::<u64>("tally", ()).await }
+    });
+    // Answered before the close: the server finishes what it has read.
+    assert_eq!(within("the nap", napping).await.unwrap().unwrap(), 1000);
+    within("the first server to stop", running)
+        .await
+        .unwrap()
+        .unwrap();
+    let (_, _stop, _running) = draining_server(addr, &tally).await;
+    let outcome = within("the late call", late).await.unwrap();
+    (outcome, tally.0.load(Ordering::SeqCst))
+}
+
+#[tokio::test]
+async fn with_resend_on_going_away_a_call_a_draining_server_left_unread_runs_on_the_next() {
+    let (outcome, runs) = a_call_unread_at_1001(true).await;
+    assert_eq!(outcome.unwrap(), 1, "answered by the new server");
+    assert_eq!(runs, 1, "run once");
+}
+
+#[tokio::test]
+async fn without_resend_on_going_away_that_call_fails_and_never_runs() {
+    let (outcome, runs) = a_call_unread_at_1001(false).await;
+    let error = outcome.unwrap_err();
+    assert!(
+        is_closed(&error, "code 1001"),
+        "the error names the close: {error}"
+    );
+    assert_eq!(runs, 0);
+}
+
+#[tokio::test]
+async fn with_resend_on_going_away_a_broken_connection_still_fails_its_calls() {
+    let mut server = Restartable::start().await;
+    let client = WsClient::builder()
+        .reconnect(policy().resend_on_going_away(true))
+        .connect(&server.url())
+        .await
+        .unwrap();
+    let slow = tokio::spawn({
+        let client = client.clone();
+        async move { client.request::<u64>("sleep", [5000]).await }
+    });
+    server
+        .backend
+        .wait_for(|message| message["method"] == "sleep")
+        .await
+        .expect("the call reached the server");
+    server.kill().await;
+    let error = within("the lost call", slow).await.unwrap().unwrap_err();
+    assert!(is_closed(&error, "may or may not have run"), "{error}");
+    server.restart().await;
+    let pong: String = within("a call", client.request("ping", ())).await.unwrap();
+    assert_eq!(pong, "pong");
+    assert!(
+        calls_to(&server.backend, "sleep").is_empty(),
+        "not sent again"
+    );
 }

@@ -6,6 +6,7 @@ mod common;
 
 use std::net::SocketAddr;
 use std::process::{ExitStatus, Stdio};
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
 use common::{read_response, send_post, RawResponse, TestServer};
@@ -26,6 +27,15 @@ async fn nap(ms: u64) -> u64 {
 #[method]
 fn hello() -> &'static str {
     "hello"
+}
+
+/// How many times `tally` has run (only one test calls it).
+static TALLIES: AtomicU64 = AtomicU64::new(0);
+
+/// Counts its calls.
+#[method]
+fn tally() -> u64 {
+    TALLIES.fetch_add(1, Ordering::SeqCst) + 1
 }
 
 fn sleep_call(ms: u64, id: u64) -> String {
@@ -449,6 +459,72 @@ async fn on_sigterm_a_websocket_gets_its_call_answered_then_1001() {
     drop(ws);
     let status = server.exit_within(WAIT).await;
     assert!(status.success(), "{status:?}");
+}
+
+#[tokio::test]
+async fn after_its_1001_a_websocket_reads_on_to_the_clients_close_and_runs_nothing_more() {
+    use futures_util::{SinkExt, StreamExt};
+    use tokio_tungstenite::tungstenite::client::IntoClientRequest;
+    use tokio_tungstenite::tungstenite::Message;
+
+    let server = Server::builder()
+        .drain_delay(Duration::from_millis(50))
+        .bind("127.0.0.1:0")
+        .await
+        .unwrap();
+    let addr = server.local_addr();
+    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+    let running = tokio::spawn(server.run_until(async {
+        let _ = stopped.await;
+    }));
+    let request = format!("ws://{addr}/").into_client_request().unwrap();
+    let tcp = TcpStream::connect(addr).await.unwrap();
+    let (mut ws, _) = within(
+        "the handshake",
+        tokio_tungstenite::client_async(request, tcp),
+    )
+    .await
+    .unwrap();
+    ws.send(Message::Text(
+        r#"{"jsonrpc":"2.0","method":"nap","params":[400],"id":1}"#.into(),
+    ))
+    .await
+    .unwrap();
+    tokio::time::sleep(Duration::from_millis(50)).await;
+    stop.send(()).unwrap();
+    // Past the drain delay the connection no longer reads calls: this one is sent while the
+    // server finishes `nap`, as a client that has not seen the close yet would.
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    ws.send(Message::Text(
+        r#"{"jsonrpc":"2.0","method":"tally","id":2}"#.into(),
+    ))
+    .await
+    .unwrap();
+    match within("the answer", ws.next()).await {
+        Some(Ok(Message::Text(text))) => {
+            assert_eq!(text.as_str(), r#"{"jsonrpc":"2.0","result":400,"id":1}"#)
+        }
+        other => panic!("{other:?}"),
+    }
+    match within("the close", ws.next()).await {
+        Some(Ok(Message::Close(Some(frame)))) => assert_eq!(u16::from(frame.code), 1001),
+        other => panic!("{other:?}"),
+    }
+    // Our close answers the server's; the server, which read on, then ends the connection
+    // cleanly. Closing with the unread call would have reset it.
+    match within("the end", ws.next()).await {
+        None => {}
+        other => panic!("a clean end of the connection, not {other:?}"),
+    }
+    within("the server to stop", running)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(
+        TALLIES.load(Ordering::SeqCst),
+        0,
+        "the late call did not run"
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -19,7 +19,9 @@
 //! | `Origin` | same origin, or none | see [`OriginPolicy`] |
 //!
 //! Close codes: 1000 after the client's close, 1001 when the server shuts down (after the calls
-//! in flight are answered), 1002 for a protocol error, 1007 for invalid UTF-8 in a text message,
+//! in flight are answered; it then reads on until the client answers the close, running none
+//! of the calls that arrive meanwhile, so a client knows that a call unanswered at the 1001
+//! was never run), 1002 for a protocol error, 1007 for invalid UTF-8 in a text message,
 //! 1009 for a message over the limit. A connection whose client stopped reading cannot be sent a
 //! close frame; it is dropped when the write timeout passes, and logged with the reason.
 

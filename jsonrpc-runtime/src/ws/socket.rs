@@ -70,17 +70,17 @@ pub(crate) async fn run<S>(
     // The stream ends after an error; `take_while` stops it there rather than polling a
     // broken socket again.
     let mut ended = false;
-    let incoming = incoming.take_while(move |item| {
+    let mut incoming = Box::pin(incoming.take_while(move |item| {
         let go_on = !ended;
         if matches!(item, Inbound::Violation(..)) {
             ended = true;
         }
         std::future::ready(go_on)
-    });
+    }));
     let served = tokio::select! {
         biased;
         () = stop.abort.cancelled() => None,
-        ending = connection.serve_messages(Box::pin(incoming)) => Some(ending),
+        ending = connection.serve_messages(&mut incoming) => Some(ending),
     };
     let Some(ending) = served else {
         // Cut off: the calls still running are dropped with the engine's future.
@@ -107,6 +107,19 @@ pub(crate) async fn run<S>(
         .is_err()
     {
         writer.abort();
+    }
+    if ending == Ending::Shutdown {
+        // Read on until the client answers the close frame, dropping the messages it sent
+        // meanwhile (never run: every call read before the close was answered). A socket
+        // closed with unread data is reset, and the reset can overtake the close frame on its
+        // way to the client, a proxy's especially: the client would then not know that its
+        // unanswered calls were never run.
+        let answered = async { while incoming.next().await.is_some() {} };
+        tokio::select! {
+            biased;
+            () = stop.abort.cancelled() => {}
+            _ = tokio::time::timeout(CLOSE_GRACE, answered) => {}
+        }
     }
 }
 

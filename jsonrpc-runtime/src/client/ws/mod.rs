@@ -114,7 +114,10 @@ const COMMAND_QUEUE: usize = 64;
 /// - a call that was **in flight** when the connection dropped fails with
 ///   [`ClientError::ConnectionClosed`]: its answer is lost, and the server may or may not
 ///   have run it, so it is not sent again (re-send it yourself if it is safe to run twice);
-///   so do the batches in flight, and notifications not yet written are lost;
+///   so do the batches in flight, and notifications not yet written are lost. Against a
+///   server that drains as this crate's does,
+///   [`Reconnect::resend_on_going_away`] sends the calls it left unanswered at its 1001
+///   close again instead: it never ran them;
 /// - after the last attempt fails, everything fails with [`ClientError::ConnectionClosed`]
 ///   as without reconnection.
 ///

@@ -49,6 +49,7 @@ pub struct Reconnect {
     max_delay: Duration,
     max_attempts: u32,
     jitter: bool,
+    resend_on_going_away: bool,
 }
 
 impl Default for Reconnect {
@@ -66,6 +67,7 @@ impl Reconnect {
             max_delay: DEFAULT_MAX_DELAY,
             max_attempts: DEFAULT_MAX_ATTEMPTS,
             jitter: true,
+            resend_on_going_away: false,
         }
     }
 
@@ -94,6 +96,26 @@ impl Reconnect {
     pub fn jitter(mut self, enabled: bool) -> Self {
         self.jitter = enabled;
         self
+    }
+
+    /// Whether the calls still unanswered when the server closes the connection with code
+    /// 1001 (going away, as a server does when it shuts down) are sent again on the new
+    /// connection, instead of failing with
+    /// [`ClientError::ConnectionClosed`](crate::client::ClientError). Default: `false`.
+    ///
+    /// Turn it on for servers that answer every call they have read before they close with
+    /// 1001, as this crate's server does when it drains: a call still unanswered at that
+    /// close was never run, so sending it again runs it once, and a rolling restart loses no
+    /// call. A server that closes with 1001 while dropping calls it has read would run such a
+    /// call twice. When the connection ends any other way (it breaks, or another close code),
+    /// the calls in flight fail as before: the server may or may not have run them.
+    pub fn resend_on_going_away(mut self, enabled: bool) -> Self {
+        self.resend_on_going_away = enabled;
+        self
+    }
+
+    pub(super) fn resends_on_going_away(&self) -> bool {
+        self.resend_on_going_away
     }
 
     pub(super) fn attempts(&self) -> u32 {

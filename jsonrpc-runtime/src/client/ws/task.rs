@@ -80,6 +80,12 @@ pub(super) struct Task {
     outgoing: VecDeque<Message>,
     /// When to sweep `pending` next.
     prune_at: usize,
+    /// Whether the calls unanswered at a close with 1001 are sent again
+    /// ([`Reconnect::resend_on_going_away`]).
+    resend: bool,
+    /// The frames of the calls in flight, by id, kept to send them again (only with
+    /// `resend`).
+    frames: HashMap<Id, String>,
 }
 
 /// What waits for a response id.
@@ -92,6 +98,8 @@ enum Pending {
 struct BatchWaiter {
     ids: Vec<Id>,
     reply: oneshot::Sender<Result<String, ClientError>>,
+    /// The batch, kept to send it again (only with `resend`).
+    frame: Option<String>,
 }
 
 /// Where a subscription's items go.
@@ -115,8 +123,8 @@ enum Event {
 enum End {
     /// The client closed it (or every handle on it was dropped).
     Client(&'static str),
-    /// The server sent a close frame.
-    Server(String),
+    /// The server sent a close frame; `true` for the code 1001, going away.
+    Server(String, bool),
     /// Reading or writing failed, or the server stopped answering.
     Broken(String),
 }
@@ -150,6 +158,8 @@ impl Task {
             orphans: VecDeque::new(),
             outgoing: VecDeque::new(),
             prune_at: PRUNE_FLOOR,
+            resend: false,
+            frames: HashMap::new(),
         }
     }
 
@@ -162,17 +172,21 @@ impl Task {
         reconnect: Option<(Reconnect, Connector)>,
     ) {
         let mut socket = socket;
+        self.resend = reconnect
+            .as_ref()
+            .is_some_and(|(policy, _)| policy.resends_on_going_away());
         let (end, mut sink, mut stream, mut unflushed) = loop {
             let (end, sink, stream, unflushed) = self.serve(socket, ping_interval).await;
             let Some((policy, connector)) = &reconnect else {
                 break (end, sink, stream, unflushed);
             };
-            let reason = match &end {
+            let (reason, going_away) = match &end {
                 End::Client(_) => break (end, sink, stream, unflushed),
-                End::Server(reason) | End::Broken(reason) => reason.clone(),
+                End::Server(reason, going_away) => (reason.clone(), *going_away),
+                End::Broken(reason) => (reason.clone(), false),
             };
             self.online.store(false, Ordering::Relaxed);
-            if let End::Server(_) = end {
+            if let End::Server(..) = end {
                 // Sends the close frame tungstenite queued in answer to the server's.
                 let mut sink = sink;
                 tokio::spawn(async move {
@@ -180,7 +194,7 @@ impl Task {
                 });
             }
             tracing::debug!("WebSocket connection lost: {reason}; reconnecting");
-            self.detach(&reason);
+            self.detach(&reason, going_away && self.resend);
             match self.reopen(policy, connector, &reason).await {
                 Ok(new) => {
                     tracing::debug!("reconnected to {}", connector.url);
@@ -191,7 +205,7 @@ impl Task {
                 Err(end) => {
                     let reason = match end {
                         End::Client(reason) => reason.to_owned(),
-                        End::Server(reason) | End::Broken(reason) => reason,
+                        End::Server(reason, _) | End::Broken(reason) => reason,
                     };
                     tracing::debug!("WebSocket connection closed: {reason}");
                     self.fail_everything(&reason);
@@ -202,7 +216,7 @@ impl Task {
 
         let reason = match &end {
             End::Client(reason) => (*reason).to_owned(),
-            End::Server(reason) | End::Broken(reason) => reason.clone(),
+            End::Server(reason, _) | End::Broken(reason) => reason.clone(),
         };
         tracing::debug!("WebSocket connection closed: {reason}");
         self.fail_everything(&reason);
@@ -222,7 +236,7 @@ impl Task {
                 .await;
             }
             // Sends the close frame tungstenite queued in answer to the server's.
-            End::Server(_) => {
+            End::Server(..) => {
                 let _ = tokio::time::timeout(CLOSE_TIMEOUT, sink.close()).await;
             }
             End::Broken(_) => {}
@@ -290,23 +304,45 @@ impl Task {
     }
 
     /// The connection dropped and the client will reconnect: the calls in flight fail (their
-    /// answers are lost), the subscriptions wait for the new connection.
-    fn detach(&mut self, reason: &str) {
+    /// answers are lost), or with `resend` are held to be sent again on the new connection;
+    /// the subscriptions wait for the new connection.
+    fn detach(&mut self, reason: &str, resend: bool) {
         let lost = || {
             ClientError::ConnectionClosed(format!(
                 "{reason}, before the call was answered (the client is reconnecting, but the \
                  answer is lost: the server may or may not have run the call)"
             ))
         };
-        for (_, pending) in self.pending.drain() {
+        let mut again = Vec::new();
+        for (id, pending) in self.pending.drain() {
             match pending {
                 Pending::Waiter(Waiter::Resubscribe { .. } | Waiter::Discard) => {}
-                Pending::Waiter(waiter) => fail(waiter, lost()),
+                Pending::Waiter(waiter) => match self.frames.remove(&id) {
+                    Some(frame) if resend => again.push(Command::Call { id, frame, waiter }),
+                    _ => fail(waiter, lost()),
+                },
                 Pending::Batch(_) => {}
             }
         }
         for (_, batch) in self.batches.drain() {
-            let _ = batch.reply.send(Err(lost()));
+            match batch.frame {
+                Some(frame) if resend => again.push(Command::Batch {
+                    ids: batch.ids,
+                    frame,
+                    reply: batch.reply,
+                }),
+                _ => {
+                    let _ = batch.reply.send(Err(lost()));
+                }
+            }
+        }
+        self.frames.clear();
+        if !again.is_empty() {
+            tracing::debug!("sending {} calls again on the new connection", again.len());
+        }
+        // Ahead of the commands taken while reconnecting, which came after them.
+        for command in again {
+            self.held.push_front(command);
         }
         self.subscribing = 0;
         self.orphans.clear();
@@ -439,6 +475,9 @@ impl Task {
                 Err(_) => tracing::debug!("ignoring a binary message that is not UTF-8 text"),
             },
             Message::Close(frame) => {
+                let going_away = frame
+                    .as_ref()
+                    .is_some_and(|frame| frame.code == CloseCode::Away);
                 let reason = match frame {
                     Some(frame) if frame.reason.is_empty() => {
                         format!("the server closed it (code {})", u16::from(frame.code))
@@ -450,7 +489,7 @@ impl Task {
                     ),
                     None => "the server closed it".to_owned(),
                 };
-                return Some(End::Server(reason));
+                return Some(End::Server(reason, going_away));
             }
             Message::Ping(_) | Message::Pong(_) | Message::Frame(_) => {}
         }
@@ -487,6 +526,9 @@ impl Task {
     }
 
     fn on_response(&mut self, id: Id, text: &str) {
+        if self.resend {
+            self.frames.remove(&id);
+        }
         match self.pending.remove(&id) {
             Some(Pending::Waiter(waiter)) => {
                 let result = response::single(text.as_bytes(), &id);
@@ -817,6 +859,9 @@ impl Task {
                 if matches!(waiter, Waiter::Subscribe { .. }) {
                     self.subscribing += 1;
                 }
+                if self.resend {
+                    self.frames.insert(id.clone(), frame.clone());
+                }
                 self.pending.insert(id, Pending::Waiter(waiter));
                 self.push(frame);
             }
@@ -835,7 +880,15 @@ impl Task {
                 for id in &ids {
                     self.pending.insert(id.clone(), Pending::Batch(key));
                 }
-                self.batches.insert(key, BatchWaiter { ids, reply });
+                let kept = self.resend.then(|| frame.clone());
+                self.batches.insert(
+                    key,
+                    BatchWaiter {
+                        ids,
+                        reply,
+                        frame: kept,
+                    },
+                );
                 self.push(frame);
             }
             Command::Notify { frame } => self.push(frame),
@@ -877,6 +930,9 @@ impl Task {
             live
         });
         self.pending = pending;
+        if self.resend {
+            self.frames.retain(|id, _| self.pending.contains_key(id));
+        }
         self.batches.retain(|_, batch| !batch.reply.is_closed());
         if self.subscribing == 0 {
             self.orphans.clear();
