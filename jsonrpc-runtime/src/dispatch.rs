@@ -16,7 +16,7 @@ use crate::limits::{self, Limits};
 use crate::middleware::Middleware;
 use crate::openrpc::{self, Info};
 use crate::request::{self, Entry, Message};
-use crate::response;
+use crate::response::{self, OverLimit};
 use crate::session::MessageScope;
 use crate::state::States;
 use crate::{Error, Methods, StartupError};
@@ -121,8 +121,12 @@ impl Dispatcher {
                     None,
                 ))
             }
+            // Counted against the size limit as its answers come in, so not checked here: an
+            // answer stopped at the limit may pass it by its short errors (see `batch`).
             // Boxed: the batch's state would make every single call's future larger.
-            Message::Batch(entries) => Box::pin(self.batch(entries, transport, session)).await,
+            Message::Batch(entries) => {
+                return Box::pin(self.batch(entries, transport, session)).await;
+            }
         };
         match response {
             Some(bytes) if bytes.len() > limits.max_response_size => {
@@ -134,17 +138,44 @@ impl Dispatcher {
 
     /// Runs the calls of a batch concurrently and answers them in the order of the requests.
     ///
-    /// Calls start in order. Call `i` starts once the answers before `i - max_concurrent_calls`
-    /// are all in, so at most `max_concurrent_calls` run at a time. A call that completes as it
-    /// starts (most do) is answered on the spot; only the others wait in a set of running calls.
+    /// The answers are counted against the size limit as they come in. When one would take the
+    /// response past the limit, the batch stops: calls not started are never run, the running
+    /// ones are dropped (cancelled), and every request still expecting an answer gets a short
+    /// -32603 error with its id. The response is then larger than the limit by those errors at
+    /// most, and the answers held never add up to more than the limit, whatever the calls
+    /// answer.
     async fn batch<'a>(
         &'a self,
         entries: &'a [Entry<'a>],
         transport: Option<&'a RequestParts>,
         session: Option<&'a MessageScope>,
     ) -> Option<Vec<u8>> {
+        let max_size = self.inner.limits.max_response_size;
+        let mut answers = response::Batch::new(entries.len(), max_size);
+        match self
+            .run_batch(entries, transport, session, &mut answers)
+            .await
+        {
+            Ok(()) => answers.finish(),
+            // The calls still running were dropped with `run_batch`'s future.
+            Err(OverLimit) => Some(answers.over_limit(entries)),
+        }
+    }
+
+    /// Runs the calls of a batch into `answers`, until the last is answered or an answer is
+    /// over the size limit.
+    ///
+    /// Calls start in order. Call `i` starts once the answers before `i - max_concurrent_calls`
+    /// are all in, so at most `max_concurrent_calls` run at a time. A call that completes as it
+    /// starts (most do) is answered on the spot; only the others wait in a set of running calls.
+    async fn run_batch<'a>(
+        &'a self,
+        entries: &'a [Entry<'a>],
+        transport: Option<&'a RequestParts>,
+        session: Option<&'a MessageScope>,
+        answers: &mut response::Batch<'a>,
+    ) -> Result<(), OverLimit> {
         let limit = self.inner.limits.max_concurrent_calls;
-        let mut answers: Vec<Option<Answer<'a>>> = Vec::with_capacity(entries.len());
         // Which answers are still to come, by index, and how many leading answers are all in.
         let mut waiting = Vec::new();
         let mut settled = 0;
@@ -152,23 +183,23 @@ impl Dispatcher {
         for entry in entries {
             while answers.len() - settled >= limit {
                 if let Some((index, answer)) = running.next().await {
-                    answers[index] = answer;
+                    answers.set(index, answer)?;
                     waiting.retain(|&i| i != index);
                 }
                 settled = waiting.first().copied().unwrap_or(answers.len());
             }
             match self.start(entry, transport, session) {
-                Started::Done(answer) => answers.push(answer),
+                Started::Done(answer) => answers.push(answer)?,
                 Started::Running(mut call) => {
                     let polled =
                         std::future::poll_fn(|cx| Poll::Ready(Pin::new(&mut call).poll(cx)));
                     match polled.await {
-                        Poll::Ready(answer) => answers.push(answer),
+                        Poll::Ready(answer) => answers.push(answer)?,
                         Poll::Pending => {
                             let index = answers.len();
                             running.push(call.map(move |answer| (index, answer)));
                             waiting.push(index);
-                            answers.push(None);
+                            answers.push_running();
                         }
                     }
                 }
@@ -178,9 +209,9 @@ impl Dispatcher {
             }
         }
         while let Some((index, answer)) = running.next().await {
-            answers[index] = answer;
+            answers.set(index, answer)?;
         }
-        response::batch(answers)
+        Ok(())
     }
 
     /// The methods this dispatcher answers.
@@ -281,6 +312,15 @@ pub(crate) enum Answer<'a> {
 }
 
 impl Answer<'_> {
+    /// Its bytes in a response.
+    #[inline]
+    pub(crate) fn size(&self) -> usize {
+        match self {
+            Answer::Success(head, id) => head.0.len() + r#","id":}"#.len() + id.get().len(),
+            Answer::Error(bytes) => bytes.len(),
+        }
+    }
+
     fn into_single(self) -> Vec<u8> {
         match self {
             Answer::Success(head, id) => response::finish(head, id),
@@ -343,9 +383,25 @@ impl DispatcherBuilder {
         self
     }
 
-    /// The largest response body, in bytes. A call whose response alone is larger is answered
-    /// with -32603 instead; a batch response that grows larger is replaced by one -32603 error.
-    /// Default: [`DEFAULT_MAX_RESPONSE_SIZE`](crate::DEFAULT_MAX_RESPONSE_SIZE).
+    /// The largest response body, in bytes. Default:
+    /// [`DEFAULT_MAX_RESPONSE_SIZE`](crate::DEFAULT_MAX_RESPONSE_SIZE).
+    ///
+    /// A call whose result alone makes its response larger is answered with a -32603 error with
+    /// its id instead, alone or in a batch (the rest of the batch goes on). Any other single
+    /// response over the limit (an error with that much `data`) is replaced by one -32603 error
+    /// with id null.
+    ///
+    /// A batch counts its answers against the limit as they complete, each in the bytes it
+    /// takes in the response array. When an answer would make the array larger than the limit,
+    /// the batch stops: calls not yet started are never run, calls still running are cancelled
+    /// (their futures dropped), and that request and every other request not yet answered get
+    /// a short -32603 error with its own id, whose `data` says that the batch's response grew
+    /// past the limit of N bytes. The answers already in are kept, an invalid request object
+    /// still gets its -32600 and a notification nothing: every request with an id gets a
+    /// response with its id, as the specification asks. Such a response is larger than the
+    /// limit by those short errors only, one per request not answered, each about 140 bytes
+    /// plus its id (so at most [`max_batch_len`](Self::max_batch_len) of them). A batch whose
+    /// response fits is answered exactly as without a limit.
     pub fn max_response_size(mut self, bytes: usize) -> Self {
         self.limits.max_response_size = bytes;
         self

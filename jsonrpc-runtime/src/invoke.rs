@@ -32,7 +32,13 @@ pub(crate) fn invoke<'a>(entry: &'a Entry, call: Call<'a>) -> Invocation<'a> {
         });
     }
     let span = call_span(&call.context);
-    match span.in_scope(|| start(entry, call)) {
+    // A guard rather than `in_scope`: the same, without a closure whose inlining depends on
+    // what else the crate's code generation units hold.
+    let outcome = {
+        let _entered = span.enter();
+        start(entry, call)
+    };
+    match outcome {
         Outcome::Ready(result) => {
             if let Err(error) = &result {
                 span.in_scope(|| log_error(&span, error));
