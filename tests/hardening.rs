@@ -355,3 +355,36 @@ async fn big_bodies_do_not_hold_up_small_calls() {
     eprintln!("worst ping while {answered} big bodies were answered: {worst:?}");
     assert!(worst < Duration::from_millis(500), "worst ping {worst:?}");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_batch_stops_where_its_answers_would_pass_the_memory_budget() {
+    let server = TestServer::start(
+        Server::builder()
+            .memory_budget(Some(1 << 20))
+            .connection_memory_budget(None),
+    )
+    .await;
+    // 30 answers of 100 kB: 3 MB, within the response limit (10 MiB) but not the 1 MiB budget.
+    let calls: Vec<String> = (0..30)
+        .map(|id| format!(r#"{{"jsonrpc":"2.0","method":"blob","params":[100000],"id":{id}}}"#))
+        .collect();
+    let response = server.post(&format!("[{}]", calls.join(","))).await;
+    assert_eq!(response.status, 200);
+    let answers: Vec<Value> = serde_json::from_slice(&response.body).unwrap();
+    assert_eq!(
+        answers.len(),
+        30,
+        "one answer per call, each with its own id"
+    );
+    let kept = answers.iter().filter(|a| a.get("result").is_some()).count();
+    assert!((5..=10).contains(&kept), "{kept} answers kept");
+    for (id, answer) in answers.iter().enumerate() {
+        assert_eq!(answer["id"], id, "{answer}");
+        if answer.get("error").is_some() {
+            assert_eq!(answer["error"]["code"], -32603);
+            let data = answer["error"]["data"].as_str().unwrap();
+            assert!(data.contains("memory budget"), "{data}");
+        }
+    }
+    assert_fresh_ping(&server).await;
+}

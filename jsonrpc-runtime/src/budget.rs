@@ -71,14 +71,17 @@ pub(crate) struct Budgets<'a> {
 pub(crate) struct OverBudget;
 
 impl Budgets<'_> {
-    /// `answer` as response bytes that hold their share of the budget until written; `Err`
-    /// (with the answer dropped) when it does not fit.
-    pub(crate) fn answer(&self, answer: Vec<u8>) -> Result<Bytes, OverBudget> {
+    /// `answer` as response bytes that hold their share of the budget until written, taking
+    /// over `held` (what a batch already holds for it); `Err` (with the answer dropped) when it
+    /// does not fit. A batch's answer that outgrew what it holds by its short errors is let
+    /// through with what it holds.
+    pub(crate) fn answer(&self, answer: Vec<u8>, mut held: Held) -> Result<Bytes, OverBudget> {
         if answer.len() <= UNCOUNTED_BYTES || self.is_unlimited() {
             return Ok(Bytes::from(answer));
         }
-        let mut held = Held::default();
-        held.grow_to(self, answer.len())?;
+        if held.grow_to(self, answer.len()).is_err() && held.bytes == 0 {
+            return Err(OverBudget);
+        }
         Ok(Bytes::from_owner(HeldBytes {
             bytes: answer,
             _held: held,
@@ -88,6 +91,13 @@ impl Budgets<'_> {
     fn is_unlimited(&self) -> bool {
         self.total.is_none() && self.connection.is_none()
     }
+}
+
+/// What a batch's answers hold while it runs: taken from `budgets` into `held`, which the
+/// transport then hands to the response.
+pub(crate) struct Holding<'h> {
+    pub(crate) budgets: Budgets<'h>,
+    pub(crate) held: &'h mut Held,
 }
 
 /// Bytes taken from [`Budgets`], given back on drop.
@@ -190,8 +200,9 @@ mod tests {
         let mut held = Held::default();
         held.grow_to(&budgets, UNCOUNTED_BYTES).unwrap();
         assert_eq!(total.used(), 0);
-        assert!(budgets.answer(vec![b'x'; 100]).is_ok());
-        assert!(budgets.answer(vec![b'x'; UNCOUNTED_BYTES + 1]).is_err());
+        assert!(budgets.answer(vec![b'x'; 100], Held::default()).is_ok());
+        let big = vec![b'x'; UNCOUNTED_BYTES + 1];
+        assert!(budgets.answer(big, Held::default()).is_err());
     }
 
     #[test]
@@ -201,7 +212,9 @@ mod tests {
             total: Some(&total),
             connection: None,
         };
-        let answer = budgets.answer(vec![b'x'; 100_000]).unwrap();
+        let answer = budgets
+            .answer(vec![b'x'; 100_000], Held::default())
+            .unwrap();
         let copy = answer.clone();
         drop(answer);
         assert_eq!(total.used(), 100_000);

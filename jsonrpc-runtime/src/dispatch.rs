@@ -1,5 +1,6 @@
 //! The transport-agnostic dispatcher: request bytes in, response bytes out.
 
+use crate::budget::Holding;
 use std::future::Future;
 use std::pin::Pin;
 use std::sync::Arc;
@@ -72,7 +73,18 @@ impl Dispatcher {
         body: &[u8],
         transport: Option<&RequestParts>,
     ) -> Option<Vec<u8>> {
-        self.dispatch_in(body, transport, None).await
+        self.dispatch_in(body, transport, None, None).await
+    }
+
+    /// [`dispatch_with`](Self::dispatch_with) over HTTP, a batch's answers held against a
+    /// memory budget while it runs.
+    pub(crate) async fn dispatch_budgeted(
+        &self,
+        body: &[u8],
+        transport: Option<&RequestParts>,
+        budget: Holding<'_>,
+    ) -> Option<Vec<u8>> {
+        self.dispatch_in(body, transport, None, Some(budget)).await
     }
 
     /// Answers one message that came on a long-lived connection, whose subscriptions and
@@ -82,6 +94,7 @@ impl Dispatcher {
         body: &[u8],
         transport: Option<&RequestParts>,
         session: Option<&MessageScope>,
+        budget: Option<Holding<'_>>,
     ) -> Option<Vec<u8>> {
         let limits = &self.inner.limits;
         // The common bodies in one pass; anything else (and every error) the full way.
@@ -125,7 +138,7 @@ impl Dispatcher {
             // answer stopped at the limit may pass it by its short errors (see `batch`).
             // Boxed: the batch's state would make every single call's future larger.
             Message::Batch(entries) => {
-                return Box::pin(self.batch(entries, transport, session)).await;
+                return Box::pin(self.batch(entries, transport, session, budget)).await;
             }
         };
         match response {
@@ -149,9 +162,10 @@ impl Dispatcher {
         entries: &'a [Entry<'a>],
         transport: Option<&'a RequestParts>,
         session: Option<&'a MessageScope>,
+        budget: Option<Holding<'a>>,
     ) -> Option<Vec<u8>> {
         let max_size = self.inner.limits.max_response_size;
-        let mut answers = response::Batch::new(entries.len(), max_size);
+        let mut answers = response::Batch::new(entries.len(), max_size, budget);
         match self
             .run_batch(entries, transport, session, &mut answers)
             .await

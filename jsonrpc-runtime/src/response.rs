@@ -1,6 +1,7 @@
 //! Writing response bytes. Ids are copied as the raw JSON text the client sent, so every id
 //! comes back byte for byte (9007199254740993 stays 9007199254740993).
 
+use crate::budget::Holding;
 use serde_json::value::RawValue;
 
 use crate::dispatch::Answer;
@@ -58,18 +59,26 @@ pub(crate) struct Batch<'a> {
     /// it, and the closing `]`. Exact, so that the response is written into one allocation.
     size: usize,
     max_size: usize,
+    /// The memory budget the answers held so far count against, over HTTP.
+    budget: Option<Holding<'a>>,
+    /// Stopped by the budget rather than by the size limit.
+    over_budget: bool,
 }
 
-/// An answer would have made a batch response larger than the size limit; it was dropped.
+/// An answer would have made a batch response larger than the size limit (or than the memory
+/// budget has room for); it was dropped.
 pub(crate) struct OverLimit;
 
 impl<'a> Batch<'a> {
-    /// An empty batch response with room for `len` answers, at most `max_size` bytes.
-    pub(crate) fn new(len: usize, max_size: usize) -> Self {
+    /// An empty batch response with room for `len` answers, at most `max_size` bytes, held
+    /// against `budget` as they come in.
+    pub(crate) fn new(len: usize, max_size: usize, budget: Option<Holding<'a>>) -> Self {
         Batch {
             answers: Vec::with_capacity(len),
             size: 1,
             max_size,
+            budget,
+            over_budget: false,
         }
     }
 
@@ -116,6 +125,12 @@ impl<'a> Batch<'a> {
         if size > self.max_size {
             return Err(OverLimit);
         }
+        if let Some(Holding { budgets, held }) = &mut self.budget {
+            if held.grow_to(budgets, size).is_err() {
+                self.over_budget = true;
+                return Err(OverLimit);
+            }
+        }
         self.size = size;
         Ok(())
     }
@@ -145,10 +160,14 @@ impl<'a> Batch<'a> {
     /// request object gets its -32600, as ever).
     #[cold]
     pub(crate) fn over_limit(self, entries: &[Entry<'_>]) -> Vec<u8> {
-        let reason = format!(
-            "the batch's response grew past the limit of {} bytes",
-            self.max_size
-        );
+        let reason = if self.over_budget {
+            "the batch's answers grew past what the server's memory budget has room for".to_owned()
+        } else {
+            format!(
+                "the batch's response grew past the limit of {} bytes",
+                self.max_size
+            )
+        };
         let mut stopped = error(&Error::internal_error().with_data(reason), None);
         // Up to the id, which is each request's own.
         stopped.truncate(stopped.len() - br#","id":null}"#.len());

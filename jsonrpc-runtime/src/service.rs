@@ -14,7 +14,7 @@ use http_body_util::{BodyExt, Full};
 
 use std::sync::Arc;
 
-use crate::budget::{Budget, Budgets, Held, OverBudget};
+use crate::budget::{Budget, Budgets, Held, Holding, OverBudget};
 use crate::context::{PeerAddr, RequestParts};
 use crate::handler::BoxFuture;
 use crate::host::AllowedHosts;
@@ -255,7 +255,13 @@ impl RpcService {
         if peer.is_some() {
             parts.peer = peer;
         }
-        let dispatching = self.dispatcher.dispatch_with(&body, Some(&parts));
+        // What a batch's answers hold while it runs; the response takes it over.
+        let mut answer_held = Held::default();
+        let holding = Holding {
+            budgets,
+            held: &mut answer_held,
+        };
+        let dispatching = (self.dispatcher).dispatch_budgeted(&body, Some(&parts), holding);
         let answer = if body.len() > crate::heavy::HEAVY_BODY_BYTES {
             crate::heavy::off_worker(dispatching).await
         } else {
@@ -265,7 +271,7 @@ impl RpcService {
         match answer {
             Some(json) => {
                 let size = json.len();
-                let Ok(json) = budgets.answer(json) else {
+                let Ok(json) = budgets.answer(json, answer_held) else {
                     return over_budget(false, Some(size));
                 };
                 let mut response = Response::new(Full::new(json));

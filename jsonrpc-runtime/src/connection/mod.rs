@@ -140,7 +140,7 @@ impl Connection<'_> {
         let scope = MessageScope::new(Arc::clone(&self.session));
         Box::pin(async move {
             let answer = dispatcher
-                .dispatch_in(&bytes, Some(&parts), Some(&scope))
+                .dispatch_in(&bytes, Some(&parts), Some(&scope), None)
                 .await;
             (scope, answer)
         })
