@@ -20,7 +20,7 @@
 #   SERVER_ARGS  extra arguments for the server, after ADDR []
 #   ALLOCATORS   spec_server builds to compare: glibc, mimalloc, jemalloc [glibc]
 #   BODY_TIMEOUT_S [10]  BUDGET_MIB [256]  AFTER_TARGET_MIB [64]  LATENCY_TARGET_S [1]
-#   CONN_LIMIT [10000]   HOLD_S [per scenario]  AFTER_S [10]  IDLE_CHECK_S [70]
+#   CONN_LIMIT [10000 × SCALE]   HOLD_S [per scenario]  AFTER_S [10]  IDLE_CHECK_S [70]
 #   PROBE_INTERVAL_MS [100]  PROBE_TIMEOUT_S [5]  RSS_ABORT_MIB [4096]  ATTACK_NICE [0]
 #
 # Loopback only; every process it starts is stopped before the next scenario. Needs cargo and

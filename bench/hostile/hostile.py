@@ -68,7 +68,8 @@ def settings_from_env():
         "BUDGET_MIB": _float_env("BUDGET_MIB", 256.0),
         "AFTER_TARGET_MIB": _float_env("AFTER_TARGET_MIB", 64.0),
         "LATENCY_TARGET_S": _float_env("LATENCY_TARGET_S", 1.0),
-        "CONN_LIMIT": int(_float_env("CONN_LIMIT", 10_000)),
+        # The server's connection limit, for trickle-many (unset: 10,000 × SCALE).
+        "CONN_LIMIT": int(_float_env("CONN_LIMIT", 0)) or None,
         # Times.
         "HOLD_S": _float_env("HOLD_S", None) if os.environ.get("HOLD_S") else None,
         "AFTER_S": _float_env("AFTER_S", 10.0 if full else max(3.0, 10.0 * scale)),

@@ -44,7 +44,7 @@ SCENARIOS = [
     Scenario(
         "trickle-many",
         "{connections} × the same trickle (the connection limit)",
-        # CONN_LIMIT replaces this count (see `plan`).
+        # CONN_LIMIT, when set, replaces this count unscaled (see `plan`).
         counts={"connections": 10_000},
         sizes={"content_length": 1_000_000},
         hold_s=30,
@@ -136,8 +136,9 @@ def plan(scenario, settings):
     params = dict(scenario.sizes)
     for key, count in scenario.counts.items():
         params[key] = max(1, round(count * scale))
-    if scenario.name == "trickle-many":
-        params["connections"] = max(1, round(settings["CONN_LIMIT"] * scale))
+    if scenario.name == "trickle-many" and settings["CONN_LIMIT"] is not None:
+        # Exactly the server's limit, whatever the scale (for a server run with a lower one).
+        params["connections"] = settings["CONN_LIMIT"]
     body_timeout = settings["BODY_TIMEOUT_S"]
     if settings["HOLD_S"] is not None:
         hold = settings["HOLD_S"]
