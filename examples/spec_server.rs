@@ -30,6 +30,16 @@ use jsonrpc_runtime::stream::Framing;
 use jsonrpc_runtime::{method, subscription, Broadcast, Error, Params, Peer, Server, Sink, State};
 use serde_json::{json, Value};
 
+// The allocator study of `bench/hostile.sh`: the same server on another allocator, chosen at build
+// time (`--features mimalloc` or `--features jemalloc`); without either, the system allocator.
+#[cfg(feature = "mimalloc")]
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
+#[cfg(all(feature = "jemalloc", not(feature = "mimalloc")))]
+#[global_allocator]
+static ALLOCATOR: tikv_jemallocator::Jemalloc = tikv_jemallocator::Jemalloc;
+
 /// Answers "pong".
 #[method]
 fn ping() -> &'static str {
