@@ -8,7 +8,12 @@ use crate::ast::{Arg, ArgKind, Method};
 /// Applies every rule; `Err` combines all the errors found.
 pub fn method(method: &Method) -> syn::Result<()> {
     // Every other error would be a knock-on error of this one.
-    is_free_function(method)?;
+    is_free_function(method, "#[method]")?;
+    function_rules(method)
+}
+
+/// The rules of any function the macros turn into a method.
+fn function_rules(method: &Method) -> syn::Result<()> {
     let mut errors = Errors::default();
     wire_name_is_usable(method, &mut errors);
     signature_is_plain(method, &mut errors);
@@ -24,14 +29,21 @@ pub fn method(method: &Method) -> syn::Result<()> {
     errors.finish()
 }
 
-const NOT_IN_IMPL: &str = "#[method] goes on a free function, not on an associated function of an `impl` block: move the function out of the `impl` (into the module), and take shared data as `State<T>`";
+/// What to do about `#[method]` or `#[subscription]` on an associated function.
+fn not_in_impl(attribute: &str) -> String {
+    format!("{attribute} goes on a free function, not on an associated function of an `impl` block: move the function out of the `impl` (into the module), and take shared data as `State<T>`")
+}
 
 /// A method is a free function: the generated handle and registration are module items, which
-/// an `impl` block cannot hold. The macro cannot see the block; a signature that takes `self`
-/// or names `Self` shows the function is in one. Reported once, on the attribute.
-fn is_free_function(method: &Method) -> syn::Result<()> {
-    if method.is_associated() {
-        return Err(syn::Error::new(proc_macro2::Span::call_site(), NOT_IN_IMPL));
+/// an `impl` block cannot hold. The macro cannot see the block: a signature that takes `self`
+/// or names `Self` shows the function is in one, and otherwise the source around the attribute
+/// may (see `scope.rs`). Reported once, on the attribute.
+fn is_free_function(method: &Method, attribute: &str) -> syn::Result<()> {
+    if method.is_associated() || crate::scope::attribute_in_impl_or_trait() {
+        return Err(syn::Error::new(
+            proc_macro2::Span::call_site(),
+            not_in_impl(attribute),
+        ));
     }
     Ok(())
 }
@@ -154,7 +166,9 @@ fn argument_is_named(arg: &FnArg, kind: &ArgKind, errors: &mut Errors) {
         return;
     }
     match arg {
-        FnArg::Receiver(receiver) => errors.push(syn::Error::new_spanned(receiver, NOT_IN_IMPL)),
+        FnArg::Receiver(receiver) => {
+            errors.push(syn::Error::new_spanned(receiver, not_in_impl("#[method]")))
+        }
         FnArg::Typed(typed) => errors.push(syn::Error::new_spanned(
             &typed.pat,
             "a JSON-RPC method's arguments must be plain names (`name: Type`): the name is the param's name in by-name calls",
@@ -211,8 +225,10 @@ fn whole_params_stand_alone(method: &Method, errors: &mut Errors) {
 
 /// The rules of a `#[subscription]` function: those of a method, plus its own.
 pub fn subscription(method: &Method, args: &crate::args::Args) -> syn::Result<()> {
+    // As for a method, every other error would be a knock-on error of this one.
+    is_free_function(method, "#[subscription]")?;
     let mut errors = Errors::default();
-    if let Err(error) = self::method(method) {
+    if let Err(error) = function_rules(method) {
         errors.push(error);
     }
     subscription_is_async(method, &mut errors);

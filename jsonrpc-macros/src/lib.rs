@@ -3,13 +3,15 @@
 //!
 //! The work is split into steps, one file each: `args.rs` reads the attribute's options,
 //! `ast.rs` reads the function into a model, `check.rs` applies the rules, `expand.rs` writes the
-//! generated code, and `describe.rs` its OpenRPC description.
+//! generated code, and `describe.rs` its OpenRPC description; `scope.rs` tells from the source
+//! whether the attribute stands in an `impl` or `trait` body.
 
 mod args;
 mod ast;
 mod check;
 mod describe;
 mod expand;
+mod scope;
 
 use proc_macro::TokenStream;
 

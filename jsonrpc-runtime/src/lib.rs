@@ -359,8 +359,10 @@ pub use schemars;
 ///   `fn` on tokio's blocking pool, for work that would stall the runtime; `crate = "path"`
 ///   names this crate when it is renamed in `Cargo.toml`.
 /// - **Where.** On free functions, in a module or a function body; not on associated functions
-///   in an `impl` block (the macro cannot see the block; a function that takes `self` or names
-///   `Self` is refused with one error that says to move it out).
+///   in an `impl` block, which are refused with one error that says to move them out. The macro
+///   cannot see the block: it tells from a signature that takes `self` or names `Self`, and
+///   otherwise from the source around the attribute, which a compiler before 1.88 does not give
+///   a macro (there, a plain associated function gets rustc's errors about the generated items).
 /// - **Handle.** Beside the function, the macro defines a hidden type of the same name whose
 ///   `METHOD` constant is the method's [`MethodDef`]: `Methods::new().with(ping::METHOD)`. The
 ///   type is brought in by a glob import, so a module or type of yours with the same name wins
