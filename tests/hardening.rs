@@ -262,7 +262,7 @@ async fn http2_streams_share_their_connections_budget() {
     let server = TestServer::start(
         Server::builder()
             .memory_budget(None)
-            .connection_memory_budget(Some(1 << 20)),
+            .connection_memory_budget(Some(900 * 1024)),
     )
     .await;
     let stream = tokio::net::TcpStream::connect(server.addr).await.unwrap();
@@ -274,8 +274,8 @@ async fn http2_streams_share_their_connections_budget() {
     .await
     .unwrap();
     tokio::spawn(connection);
-    // Streams with unfinished bodies of 300 KiB each: three fit the connection's 1 MiB, the
-    // fourth does not.
+    // Streams with unfinished bodies of 256 KiB each (the buffers that hold them double up to
+    // exactly that): three fit the connection's 900 KiB, the fourth does not.
     let mut bodies = Vec::new();
     let mut answers = Vec::new();
     for _ in 0..4 {
@@ -286,7 +286,7 @@ async fn http2_streams_share_their_connections_budget() {
             .unwrap();
         sender.ready().await.unwrap();
         answers.push(tokio::spawn(sender.send_request(request)));
-        body.send_data(Bytes::from(vec![b' '; 300 * 1024]))
+        body.send_data(Bytes::from(vec![b' '; 256 * 1024]))
             .await
             .unwrap();
         bodies.push(body);

@@ -75,11 +75,16 @@ impl Budgets<'_> {
     /// over `held` (what a batch already holds for it); `Err` (with the answer dropped) when it
     /// does not fit. A batch's answer that outgrew what it holds by its short errors is let
     /// through with what it holds.
-    pub(crate) fn answer(&self, answer: Vec<u8>, mut held: Held) -> Result<Bytes, OverBudget> {
+    pub(crate) fn answer(&self, mut answer: Vec<u8>, mut held: Held) -> Result<Bytes, OverBudget> {
         if answer.len() <= UNCOUNTED_BYTES || self.is_unlimited() {
             return Ok(Bytes::from(answer));
         }
-        if held.grow_to(self, answer.len()).is_err() && held.bytes == 0 {
+        // Held until written, so what is held should be what is allocated: an answer encoded by
+        // doubling a buffer can have twice its size (a reallocation in place, or a remap).
+        if answer.capacity() - answer.len() > answer.len() / 8 {
+            answer.shrink_to_fit();
+        }
+        if held.grow_to(self, answer.capacity()).is_err() && held.bytes == 0 {
             return Err(OverBudget);
         }
         Ok(Bytes::from_owner(HeldBytes {

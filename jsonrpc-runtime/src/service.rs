@@ -6,7 +6,7 @@ use std::net::SocketAddr;
 use std::task::{Context, Poll};
 use std::time::Duration;
 
-use bytes::{Buf, BufMut, Bytes, BytesMut};
+use bytes::{Buf, BufMut, Bytes};
 use http::header::{HeaderValue, ALLOW, CONNECTION, CONTENT_LENGTH, CONTENT_TYPE, RETRY_AFTER};
 use http::{Method, Request, Response, StatusCode, Version};
 use http_body::Body;
@@ -238,7 +238,8 @@ impl RpcService {
         let (head, body) = request.into_parts();
         // Held until the call is over: the body is borrowed by the call.
         let mut held = Held::default();
-        let body = match self.read_body(body, &budgets, &mut held).await {
+        let declared = declared.and_then(|length| usize::try_from(length).ok());
+        let body = match self.read_body(body, declared, &budgets, &mut held).await {
             Ok(body) => body,
             Err(BodyError::TooLarge) => return too_large(self.max_body_size),
             Err(BodyError::TimedOut) => return body_timed_out(self.body_read_timeout, http1),
@@ -327,6 +328,7 @@ impl RpcService {
     async fn read_body<B>(
         &self,
         body: B,
+        declared: Option<usize>,
         budgets: &Budgets<'_>,
         held: &mut Held,
     ) -> Result<Bytes, BodyError>
@@ -334,7 +336,7 @@ impl RpcService {
         B: Body,
         B::Error: Into<Box<dyn std::error::Error + Send + Sync>>,
     {
-        let reading = read_body(body, self.max_body_size, budgets, held);
+        let reading = read_body(body, self.max_body_size, declared, budgets, held);
         let mut reading = std::pin::pin!(reading);
         // Most bodies come with their headers: only a body still on its way arms a timer.
         let first =
@@ -349,12 +351,15 @@ impl RpcService {
     }
 }
 
-/// Reads a whole body of at most `limit` bytes of data (trailers are ignored), holding its size
-/// in `held`. A body that comes in one piece, as most do, is kept as it is, without a copy or a
-/// list of pieces.
+/// Reads a whole body of at most `limit` bytes of data (trailers are ignored), holding the memory
+/// it takes in `held`. A body that comes in one piece, as most do, is kept as it is, without a
+/// copy or a list of pieces. A body in pieces is joined in a buffer that grows by doubling but
+/// never past the `declared` length, so that a body whose length is known ends in a buffer of
+/// exactly its size, and what is held is what is allocated.
 async fn read_body<B>(
     body: B,
     limit: usize,
+    declared: Option<usize>,
     budgets: &Budgets<'_>,
     held: &mut Held,
 ) -> Result<Bytes, BodyError>
@@ -364,7 +369,7 @@ where
 {
     let mut body = std::pin::pin!(body);
     let mut first: Option<Bytes> = None;
-    let mut joined: Option<BytesMut> = None;
+    let mut joined: Vec<u8> = Vec::new();
     let mut length = 0usize;
     while let Some(frame) = body.frame().await {
         let frame = frame.map_err(|error| BodyError::Read(error.into()))?;
@@ -375,22 +380,28 @@ where
         if length > limit {
             return Err(BodyError::TooLarge);
         }
-        held.grow_to(budgets, length)
-            .map_err(|OverBudget| BodyError::OverBudget)?;
-        match (&first, &mut joined) {
-            (None, _) => first = Some(data.copy_to_bytes(data.remaining())),
-            (Some(first), None) => {
-                let mut buffer = BytesMut::with_capacity(length);
-                buffer.extend_from_slice(first);
-                buffer.put(data);
-                joined = Some(buffer);
-            }
-            (Some(_), Some(buffer)) => buffer.put(data),
+        if first.is_none() && joined.is_empty() {
+            held.grow_to(budgets, length)
+                .map_err(|OverBudget| BodyError::OverBudget)?;
+            first = Some(data.copy_to_bytes(data.remaining()));
+            continue;
         }
+        if joined.capacity() < length {
+            let room = (joined.capacity() * 2)
+                .max(length)
+                .min(declared.unwrap_or(usize::MAX).max(length));
+            held.grow_to(budgets, room)
+                .map_err(|OverBudget| BodyError::OverBudget)?;
+            joined.reserve_exact(room - joined.len());
+        }
+        if let Some(first) = first.take() {
+            joined.extend_from_slice(&first);
+        }
+        joined.put(data);
     }
-    Ok(match joined {
-        Some(buffer) => buffer.freeze(),
-        None => first.unwrap_or_default(),
+    Ok(match first {
+        Some(first) => first,
+        None => Bytes::from(joined),
     })
 }
 
