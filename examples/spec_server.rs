@@ -52,6 +52,13 @@ static ALLOCATOR: tikv_jemallocator::Jemalloc = tikv_jemallocator::Jemalloc;
     not(feature = "jemalloc")
 ))]
 fn return_freed_memory_periodically() {
+    // A fixed threshold: glibc otherwise raises it (up to 32 MiB) each time a big block is
+    // freed, and the next bodies and answers of a few MiB come from the heaps instead, where
+    // they fragment.
+    // SAFETY: mallopt has no preconditions; it changes a tuning parameter.
+    unsafe {
+        libc::mallopt(libc::M_MMAP_THRESHOLD, 1 << 20);
+    }
     std::thread::spawn(|| loop {
         std::thread::sleep(Duration::from_secs(2));
         // SAFETY: malloc_trim has no preconditions; it only releases free memory.
