@@ -18,12 +18,23 @@ use crate::budget::Budget;
 /// How often the sweeper looks for connections idle past the timeout.
 const SWEEP_INTERVAL: Duration = Duration::from_secs(1);
 
-/// Whole seconds since the first time this process asked: the clock of idleness, coarse on
-/// purpose (the sweeper runs once a second).
+/// The clock of idleness: whole seconds since the process first asked, moved on by the
+/// sweepers once a second, so that the end of every call reads one atomic instead of the
+/// system's clock.
+static CLOCK: AtomicU32 = AtomicU32::new(0);
+
 fn seconds_now() -> u32 {
+    CLOCK.load(Ordering::Relaxed)
+}
+
+/// Moves [`CLOCK`] to the time now; every server's sweeper does, and they agree.
+fn tick_clock() {
     static START: OnceLock<Instant> = OnceLock::new();
     let elapsed = START.get_or_init(Instant::now).elapsed().as_secs();
-    u32::try_from(elapsed).unwrap_or(u32::MAX)
+    CLOCK.fetch_max(
+        u32::try_from(elapsed).unwrap_or(u32::MAX),
+        Ordering::Relaxed,
+    );
 }
 
 /// What a connection's service tells its driver, and the registry reads.
@@ -133,11 +144,13 @@ impl Registry {
     pub(crate) fn shed_idlest(&self) -> bool {
         let now = seconds_now();
         let open = self.lock();
+        // Idle for longest; of those idle as long (the clock counts seconds), the oldest.
         let idlest = open
-            .values()
-            .filter(|info| !info.is_shed())
-            .filter_map(|info| Some((info.idle_for(now)?, info)))
-            .max_by_key(|(idle, _)| *idle);
+            .iter()
+            .filter(|(_, info)| !info.is_shed())
+            .filter_map(|(id, info)| Some((info.idle_for(now)?, std::cmp::Reverse(*id), info)))
+            .max_by_key(|(idle, id, _)| (*idle, *id))
+            .map(|(idle, _, info)| (idle, info));
         match idlest {
             Some((_, info)) => {
                 info.shed();
@@ -166,6 +179,7 @@ impl Registry {
             ticks.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
             loop {
                 ticks.tick().await;
+                tick_clock();
                 registry.shed_idle(timeout);
             }
         }))

@@ -384,6 +384,10 @@ where
             held.grow_to(budgets, length)
                 .map_err(|OverBudget| BodyError::OverBudget)?;
             first = Some(data.copy_to_bytes(data.remaining()));
+            // A body whose declared length has all come is over: no poll to learn it.
+            if body.is_end_stream() {
+                break;
+            }
             continue;
         }
         if joined.capacity() < length {
