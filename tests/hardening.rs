@@ -388,3 +388,56 @@ async fn a_batch_stops_where_its_answers_would_pass_the_memory_budget() {
     }
     assert_fresh_ping(&server).await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_http2_client_that_does_not_answer_pings_is_closed() {
+    let server = TestServer::start(Server::builder().http2_keep_alive(Some((
+        Duration::from_millis(200),
+        Duration::from_millis(300),
+    ))))
+    .await;
+    // An HTTP/2 (prior knowledge) client by hand: the preface and empty SETTINGS, then it
+    // reads what the server sends and answers nothing, PINGs included.
+    let mut connection = tokio::net::TcpStream::connect(server.addr).await.unwrap();
+    connection
+        .write_all(b"PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n\x00\x00\x00\x04\x00\x00\x00\x00\x00")
+        .await
+        .unwrap();
+    let started = Instant::now();
+    let mut pings = 0;
+    let mut buffer = Vec::new();
+    let mut chunk = [0u8; 4096];
+    let ended = tokio::time::timeout(Duration::from_secs(5), async {
+        loop {
+            match connection.read(&mut chunk).await {
+                Ok(0) | Err(_) => return,
+                Ok(n) => buffer.extend_from_slice(&chunk[..n]),
+            }
+            // Count the PING frames (type 6) among the whole frames read so far.
+            while buffer.len() >= 9 {
+                let length = usize::from(buffer[0]) << 16
+                    | usize::from(buffer[1]) << 8
+                    | usize::from(buffer[2]);
+                if buffer.len() < 9 + length {
+                    break;
+                }
+                if buffer[3] == 6 {
+                    pings += 1;
+                }
+                buffer.drain(..9 + length);
+            }
+        }
+    })
+    .await;
+    assert!(
+        ended.is_ok(),
+        "the server kept a silent HTTP/2 connection open"
+    );
+    assert!(pings >= 1, "the server sent no PING");
+    assert!(
+        started.elapsed() >= Duration::from_millis(400),
+        "{:?}",
+        started.elapsed()
+    );
+    assert_fresh_ping(&server).await;
+}
