@@ -71,8 +71,9 @@ impl ServerBuilder {
 
     /// How long a connection with no request in flight (an idle keep-alive HTTP/1.1
     /// connection, an HTTP/2 connection with no stream open) is kept before the server closes
-    /// it (HTTP/2 with GOAWAY). Default: [`DEFAULT_IDLE_TIMEOUT`] (30 s), checked once a
-    /// second.
+    /// it (HTTP/2 with GOAWAY). Default: [`DEFAULT_IDLE_TIMEOUT`] (30 s). Checked once a
+    /// second on a clock of whole seconds: a connection closes after the timeout and within two
+    /// seconds more.
     ///
     /// hyper starts an HTTP/1.1 connection's [header-read
     /// timeout](ServerBuilder::header_read_timeout) as soon as it is idle, so an idle HTTP/1.1

@@ -160,12 +160,15 @@ impl Registry {
         }
     }
 
-    /// Asks every connection idle for `timeout` or more to close.
+    /// Asks every connection idle for longer than `timeout` to close. Both ends of an idle
+    /// time are read off a clock of whole seconds, so a reading of `n` means more than `n - 1`
+    /// seconds: a connection is closed once its reading passes the timeout in whole seconds,
+    /// that is after the timeout and within two seconds more.
     fn shed_idle(&self, timeout: Duration) {
         let now = seconds_now();
-        let timeout = u32::try_from(timeout.as_secs()).unwrap_or(u32::MAX);
+        let timeout = u32::try_from(timeout.as_millis().div_ceil(1000)).unwrap_or(u32::MAX);
         for info in self.lock().values() {
-            if !info.is_shed() && info.idle_for(now).is_some_and(|idle| idle >= timeout) {
+            if !info.is_shed() && info.idle_for(now).is_some_and(|idle| idle > timeout) {
                 info.shed();
             }
         }
@@ -240,10 +243,16 @@ mod tests {
         let listed = registry.enter(Arc::clone(&info));
         let call = info.call_began(http::Version::HTTP_2);
         assert!(info.is_http2());
-        registry.shed_idle(Duration::ZERO);
+        // Two seconds pass: a call in flight keeps its connection busy however long.
+        CLOCK.fetch_add(2, Ordering::Relaxed);
+        registry.shed_idle(Duration::from_secs(1));
         assert!(!info.is_shed());
         drop(call);
+        // Idle for less than the reading of a second more: kept.
         registry.shed_idle(Duration::ZERO);
+        assert!(!info.is_shed());
+        CLOCK.fetch_add(2, Ordering::Relaxed);
+        registry.shed_idle(Duration::from_secs(1));
         assert!(info.is_shed());
         drop(listed);
         assert!(registry.lock().is_empty());
