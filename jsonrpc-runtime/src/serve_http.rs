@@ -319,14 +319,19 @@ impl Connections {
 /// reset the connection and lose the answer).
 async fn refuse(mut stream: TcpStream) {
     use tokio::io::{AsyncReadExt, AsyncWriteExt};
-    const BODY: &str = r#"{"jsonrpc":"2.0","error":{"code":-32094,"message":"Server busy: at its connection limit, try again"},"id":null}"#;
-    let response = format!(
+    let error = crate::Error::new(
+        crate::error::code::SERVER_BUSY,
+        "Server busy: at its connection limit, try again",
+    );
+    let body = crate::response::error(&error, None);
+    let head = format!(
         "HTTP/1.1 503 Service Unavailable\r\ncontent-type: application/json\r\n\
-         retry-after: 1\r\nconnection: close\r\ncontent-length: {}\r\n\r\n{BODY}",
-        BODY.len()
+         retry-after: 1\r\nconnection: close\r\ncontent-length: {}\r\n\r\n",
+        body.len()
     );
     let answered = async {
-        stream.write_all(response.as_bytes()).await?;
+        stream.write_all(head.as_bytes()).await?;
+        stream.write_all(&body).await?;
         stream.shutdown().await?;
         let mut sink = [0u8; 4096];
         let mut read = 0;

@@ -35,8 +35,9 @@ use crate::{Dispatcher, Error, DEFAULT_BODY_READ_TIMEOUT, DEFAULT_MAX_BODY_SIZE}
 /// send. Other methods get 405 with `Allow: POST`; a body over the size limit gets 413 without
 /// the rest being read, and one that has not all arrived within the body-read timeout gets 408
 /// (see [`RpcService::body_read_timeout`]). Bodies over 256 KiB are dispatched off the
-/// runtime's workers, so that parsing them does not hold up other clients' calls. HTTP headers and extensions reach the methods' context extractors
-/// ([`Headers`](crate::Headers), [`Extension<T>`](crate::Extension)) and middleware.
+/// runtime's workers, so that parsing them does not hold up other clients' calls. HTTP headers
+/// and extensions reach the methods' context extractors ([`Headers`](crate::Headers),
+/// [`Extension<T>`](crate::Extension)) and middleware.
 ///
 /// ```no_run
 /// use axum::{routing::{get, post_service}, Router};
