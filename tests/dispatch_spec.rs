@@ -85,6 +85,13 @@ async fn fail_later() -> i64 {
     panic!("this method panics after an await")
 }
 
+/// Never awaits, so it runs to completion where it is called, unboxed: its panic is still
+/// caught for its call.
+#[method]
+async fn fail_at_once() -> i64 {
+    panic!("this async method panics before any await")
+}
+
 fn dispatcher() -> Dispatcher {
     Dispatcher::builder().build().unwrap()
 }
@@ -519,7 +526,7 @@ async fn method_names_are_case_sensitive() {
 #[tokio::test]
 async fn a_panic_answers_internal_error_for_that_call_only() {
     let d = dispatcher();
-    for method in ["fail", "fail_later"] {
+    for method in ["fail", "fail_later", "fail_at_once"] {
         let r = call(
             &d,
             &format!(r#"{{"jsonrpc":"2.0","method":"{method}","id":1}}"#),

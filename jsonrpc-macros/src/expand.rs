@@ -266,6 +266,9 @@ fn generate(model: &Method, args: &Args, private: &TokenStream) -> TokenStream {
         subscription_outcome(model, args, &vars, private)
     } else if let Some(blocking) = &args.blocking {
         quote_spanned!(blocking.span()=> #private::Outcome::Pending(::std::boxed::Box::pin(#private::run_blocking(#wire_name, move || { #respond }))))
+    } else if model.is_async() && crate::awaits::never_awaits(model.item.block.to_token_stream()) {
+        // A body that cannot wait completes on its first poll: run it now, unboxed.
+        quote!(#private::Outcome::Ready(#private::complete_now(async move { #respond })))
     } else if let Some(asyncness) = &model.item.sig.asyncness {
         // Spanned at `async`, so that a future that is not `Send` is reported there.
         quote_spanned!(asyncness.span()=> #private::Outcome::Pending(::std::boxed::Box::pin(async move { #respond })))

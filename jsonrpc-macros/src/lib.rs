@@ -3,11 +3,12 @@
 //!
 //! The work is split into steps, one file each: `args.rs` reads the attribute's options,
 //! `ast.rs` reads the function into a model, `check.rs` applies the rules, `expand.rs` writes the
-//! generated code, and `describe.rs` its OpenRPC description; `scope.rs` tells from the source
+//! generated code, and `describe.rs` its OpenRPC description; `awaits.rs` tells an `async fn` that never waits; `scope.rs` tells from the source
 //! whether the attribute stands in an `impl` or `trait` body.
 
 mod args;
 mod ast;
+mod awaits;
 mod check;
 mod describe;
 mod expand;

@@ -38,6 +38,26 @@ pub enum Outcome<'a> {
     Pending(BoxFuture<'a, Result<SuccessHead, Error>>),
 }
 
+/// Runs the future of an `async fn` whose body never awaits (the macro checks) to completion
+/// in one poll, so that the call needs no boxed future. Such a future cannot be pending; if one
+/// were, the call fails with an internal error rather than being lost.
+pub fn complete_now<F>(future: F) -> Result<SuccessHead, Error>
+where
+    F: Future<Output = Result<SuccessHead, Error>>,
+{
+    let mut context = std::task::Context::from_waker(std::task::Waker::noop());
+    match std::pin::pin!(future).poll(&mut context) {
+        std::task::Poll::Ready(result) => result,
+        std::task::Poll::Pending => Err(never_completed()),
+    }
+}
+
+#[cold]
+fn never_completed() -> Error {
+    tracing::error!("an async fn judged never to wait was pending");
+    Error::internal_error().with_data("the method did not complete")
+}
+
 impl SuccessHead {
     /// The result's JSON text.
     pub(crate) fn result_json(&self) -> &str {

@@ -487,7 +487,7 @@ pub mod __private {
         ContextArg, ParamArg, Probe, WholeParams,
     };
     pub use crate::handler::{
-        BoxFuture, Call, CallFn, Kind, Outcome, ResultKind, SuccessHead, ValueKind,
+        complete_now, BoxFuture, Call, CallFn, Kind, Outcome, ResultKind, SuccessHead, ValueKind,
     };
     pub use crate::openrpc::{
         CannotDecode, DecodesAbsence, HasSchema, MethodDoc, NoSchema, ParamDoc, ResultProbe,
