@@ -226,6 +226,22 @@
 //!   [`ClientError::ConnectionClosed`](client::ClientError::ConnectionClosed).
 //! - **Everything follows the specification**: notifications are never answered, batches run
 //!   concurrently, and the standard error codes are those of [`error::code`].
+//!
+//! # How the crate is built
+//!
+//! In layers, each depending only on those below it:
+//!
+//! 1. **Transports**: the HTTP server and [`RpcService`], [`ws`], [`stream`], the connection
+//!    loop they share, [`shutdown`], and the [`client`]s.
+//! 2. **The dispatcher** ([`Dispatcher`]): request bytes in, response bytes out, within limits.
+//! 3. **The method model**: what `#[method]` generates and how a call reaches it (params,
+//!    extractors, [`CallContext`], [`State`], [`Methods`], [`middleware`], [`subscription`](mod@subscription)s,
+//!    [`openrpc`] descriptions).
+//! 4. **The session**: what a method sees of a long-lived connection (its queue, its
+//!    subscriptions, the calls to the other side).
+//! 5. **The wire format**: reading requests, writing responses, the [`Error`] object.
+//!
+//! A test (`tests/layers.rs`) fails on any path from a lower layer to a higher one.
 
 #![warn(missing_docs)]
 
