@@ -243,6 +243,7 @@
 //!
 //! A test (`tests/layers.rs`) fails on any path from a lower layer to a higher one.
 
+#![forbid(unsafe_code)]
 #![warn(missing_docs)]
 
 // The README's examples are compiled as doctests, so they cannot drift from the API.
