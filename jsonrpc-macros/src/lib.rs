@@ -6,6 +6,8 @@
 //! generated code, and `describe.rs` its OpenRPC description; `awaits.rs` tells an `async fn` that never waits; `scope.rs` tells from the source
 //! whether the attribute stands in an `impl` or `trait` body.
 
+#![forbid(unsafe_code)]
+
 mod args;
 mod ast;
 mod awaits;

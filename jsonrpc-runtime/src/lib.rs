@@ -226,7 +226,24 @@
 //!   [`ClientError::ConnectionClosed`](client::ClientError::ConnectionClosed).
 //! - **Everything follows the specification**: notifications are never answered, batches run
 //!   concurrently, and the standard error codes are those of [`error::code`].
+//!
+//! # How the crate is built
+//!
+//! In layers, each depending only on those below it:
+//!
+//! 1. **Transports**: the HTTP server and [`RpcService`], [`ws`], [`stream`], the connection
+//!    loop they share, [`shutdown`], and the [`client`]s.
+//! 2. **The dispatcher** ([`Dispatcher`]): request bytes in, response bytes out, within limits.
+//! 3. **The method model**: what `#[method]` generates and how a call reaches it (params,
+//!    extractors, [`CallContext`], [`State`], [`Methods`], [`middleware`], [`subscription`](mod@subscription)s,
+//!    [`openrpc`] descriptions).
+//! 4. **The session**: what a method sees of a long-lived connection (its queue, its
+//!    subscriptions, the calls to the other side).
+//! 5. **The wire format**: reading requests, writing responses, the [`Error`] object.
+//!
+//! A test (`tests/layers.rs`) fails on any path from a lower layer to a higher one.
 
+#![forbid(unsafe_code)]
 #![warn(missing_docs)]
 
 // The README's examples are compiled as doctests, so they cannot drift from the API.
@@ -234,66 +251,51 @@
 #[doc = include_str!("../../README.md")]
 mod readme {}
 
-mod budget;
+mod connection;
+mod dispatch;
+mod http;
+mod method;
+mod session;
+mod wire;
+
 #[cfg(feature = "client")]
 pub mod client;
-mod connection;
-mod context;
-mod dispatch;
-pub mod error;
-mod extract;
-mod handler;
-mod health;
-mod heavy;
-mod host;
-mod http_config;
-mod idle;
-mod invoke;
-mod limits;
-pub mod middleware;
-mod notification;
-pub mod openrpc;
-mod params;
-mod peer;
-mod registry;
-mod request;
-mod response;
-mod serve_http;
-mod server;
-mod service;
-mod session;
 pub mod shutdown;
-mod state;
 pub mod stream;
-pub mod subscription;
-mod write_timeout;
 pub mod ws;
 
-pub use budget::{DEFAULT_CONNECTION_MEMORY_BUDGET, DEFAULT_MEMORY_BUDGET};
-pub use context::{CallContext, Extension, Headers, MethodName, PeerAddr, RequestId, RequestParts};
-pub use dispatch::{Dispatcher, DispatcherBuilder};
-pub use error::{Error, RpcResult, StartupError};
-pub use extract::FromCall;
-pub use health::DEFAULT_HEALTH_PATH;
-pub use http_config::{
-    DEFAULT_BODY_READ_TIMEOUT, DEFAULT_HTTP2_KEEP_ALIVE, DEFAULT_HTTP2_MAX_STREAMS,
-    DEFAULT_IDLE_TIMEOUT, DEFAULT_LISTEN_BACKLOG, DEFAULT_WRITE_TIMEOUT,
-};
-pub use limits::{
+pub use method::{middleware, openrpc, subscription};
+pub use wire::error;
+
+pub use dispatch::limits::{
     DEFAULT_MAX_BATCH_LEN, DEFAULT_MAX_CONCURRENT_CALLS, DEFAULT_MAX_DEPTH,
     DEFAULT_MAX_RESPONSE_SIZE,
 };
-pub use params::Params;
-pub use peer::{Peer, PeerError, DEFAULT_PEER_TIMEOUT};
-pub use registry::{Location, MethodDef, Methods, SubscriptionNames};
-pub use server::{
-    serve, Server, ServerBuilder, DEFAULT_HEADER_READ_TIMEOUT, DEFAULT_MAX_BODY_SIZE,
-    DEFAULT_MAX_CONNECTIONS,
+pub use dispatch::{Dispatcher, DispatcherBuilder};
+pub use http::config::{
+    DEFAULT_BODY_READ_TIMEOUT, DEFAULT_HEADER_READ_TIMEOUT, DEFAULT_HTTP2_KEEP_ALIVE,
+    DEFAULT_HTTP2_MAX_STREAMS, DEFAULT_IDLE_TIMEOUT, DEFAULT_LISTEN_BACKLOG, DEFAULT_MAX_BODY_SIZE,
+    DEFAULT_MAX_CONNECTIONS, DEFAULT_WRITE_TIMEOUT,
 };
-pub use service::RpcService;
-pub use state::{State, StateKey};
+pub use http::health::DEFAULT_HEALTH_PATH;
+pub use http::server::{serve, Server, ServerBuilder};
+pub use http::service::RpcService;
+pub use method::context::{
+    CallContext, Extension, Headers, MethodName, PeerAddr, RequestId, RequestParts,
+};
+pub use method::extract::FromCall;
+pub use method::params::Params;
+pub use method::peer::{Peer, PeerError, DEFAULT_PEER_TIMEOUT};
+pub use method::registry::{MethodDef, Methods, SubscriptionNames};
+pub use method::state::{State, StateKey};
 pub use stream::serve_stdio;
+// Shown as re-exports of the public modules' items, not as items of the root.
+#[doc(no_inline)]
+pub use error::{Error, RpcResult, StartupError};
+#[doc(no_inline)]
 pub use subscription::{Broadcast, PendingSink, SendError, Sink, SubscriptionId, TrySendError};
+pub use wire::budget::{DEFAULT_CONNECTION_MEMORY_BUDGET, DEFAULT_MEMORY_BUDGET};
+pub use wire::location::Location;
 
 /// The JSON Schema library whose `JsonSchema` trait gives params and results their schemas in
 /// the OpenRPC document; derive it with `schemars` as a dependency of your own (version 1).
@@ -482,22 +484,23 @@ pub use jsonrpc_macros::subscription;
 /// Not public API: the paths the code `#[method]` generates goes through.
 #[doc(hidden)]
 pub mod __private {
-    pub use crate::extract::{
-        beside_whole, beside_whole_states, context, context_states, param, AmbiguousArg,
-        ContextArg, ParamArg, Probe, WholeParams,
-    };
-    pub use crate::handler::{
-        complete_now, BoxFuture, Call, CallFn, Kind, Outcome, ResultKind, SuccessHead, ValueKind,
-    };
-    pub use crate::openrpc::{
+    pub use crate::method::describe::{
         CannotDecode, DecodesAbsence, HasSchema, MethodDoc, NoSchema, ParamDoc, ResultProbe,
         SchemaProbe, ValueProbe,
     };
-    pub use crate::params::ParamsReader;
-    pub use crate::registry::{MethodDef, Registration};
-    pub use crate::state::{StateKey, States};
-    pub use crate::subscription::sink::{FromPending, PendingSubscription, SinkItem};
-    pub use crate::subscription::start::subscribe;
+    pub use crate::method::extract::{
+        beside_whole, beside_whole_states, context, context_states, param, params_reader,
+        whole_params, AmbiguousArg, ContextArg, ParamArg, Probe, WholeParams,
+    };
+    pub use crate::method::handler::{
+        complete_now, BoxFuture, Call, CallFn, Kind, Outcome, ResultKind, SuccessHead, ValueKind,
+    };
+    pub use crate::method::invoke::run_blocking;
+    pub use crate::method::params::ParamsReader;
+    pub use crate::method::registry::{MethodDef, Registration};
+    pub use crate::method::state::{StateKey, States};
+    pub use crate::method::subscription::sink::{FromPending, PendingSubscription, SinkItem};
+    pub use crate::method::subscription::start::subscribe;
     pub use crate::{Error, Params, State};
     pub use inventory;
     pub use schemars::SchemaGenerator;
@@ -525,34 +528,4 @@ pub mod __private {
     }
     #[cfg(not(feature = "client"))]
     pub use crate::__jsonrpc_subscription_calls as subscription_calls;
-
-    /// Decodes a `Params<T>` argument (any `P: WholeParams`, that is `Params<T>`).
-    #[inline]
-    pub fn whole_params<P: WholeParams>(call: &Call<'_>) -> Result<P, Error> {
-        P::__jsonrpc_whole(call.params)
-    }
-
-    /// The reader of a method's params; a method that takes `Params<T>` has none, and its
-    /// other arguments are context arguments.
-    #[inline]
-    pub fn params_reader<'a>(call: &Call<'a>) -> Result<ParamsReader<'a>, Error> {
-        ParamsReader::new(call.params)
-    }
-
-    /// Runs a `#[method(blocking)]` function on tokio's blocking pool.
-    pub async fn run_blocking<F>(method: &'static str, function: F) -> Result<SuccessHead, Error>
-    where
-        F: FnOnce() -> Result<SuccessHead, Error> + Send + 'static,
-    {
-        // The function runs on another thread: carry the call's span there, so that what it
-        // logs is in the span.
-        let span = tracing::Span::current();
-        match tokio::task::spawn_blocking(move || span.in_scope(function)).await {
-            Ok(result) => result,
-            Err(error) if error.is_panic() => {
-                Err(crate::invoke::panicked(method, error.into_panic()))
-            }
-            Err(_) => Err(Error::internal_error().with_data("the blocking task was cancelled")),
-        }
-    }
 }

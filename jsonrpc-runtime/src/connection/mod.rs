@@ -22,7 +22,7 @@ use futures_util::stream::FuturesUnordered;
 use futures_util::{Stream, StreamExt};
 use tokio_util::sync::CancellationToken;
 
-use crate::context::RequestParts;
+use crate::method::context::RequestParts;
 use crate::session::{MessageScope, Session};
 use crate::Dispatcher;
 

@@ -2,8 +2,12 @@
 //! outgoing queue and its subscriptions. A transport creates one [`Session`] per connection and
 //! dispatches each incoming message within a [`MessageScope`]; HTTP has no session, which is how
 //! a subscription learns that it needs another transport.
+//!
+//! Below the method model, which reads it (a [`Peer`](crate::Peer), a subscription's sink): it
+//! may depend only on the wire format, never on methods, the dispatcher or a transport.
 
 mod calls;
+mod id;
 mod outbox;
 mod subscriptions;
 
@@ -13,10 +17,10 @@ use std::sync::{Arc, Mutex};
 use tokio_util::sync::CancellationToken;
 
 pub(crate) use calls::{read_reply, Calls};
+pub use id::SubscriptionId;
+pub(crate) use id::{random_ids, SubscriptionIds};
 pub(crate) use outbox::{outbox, Inbox, Outbox, Outgoing, QueueError};
 pub(crate) use subscriptions::{DeliverError, SubscriptionState};
-
-use crate::subscription::SubscriptionIds;
 
 /// One connection, as methods and subscriptions see it.
 pub(crate) struct Session {

@@ -46,13 +46,11 @@
 //! delay or health path (stream connections have no balancer to tell), but finishes the calls
 //! in flight within the drain timeout, and a second signal returns at once.
 
-mod connection;
 mod phase;
 mod signals;
 
 use std::time::Duration;
 
-pub(crate) use connection::drive;
 pub(crate) use phase::{Phase, Phases};
 pub use signals::Signals;
 

@@ -14,7 +14,7 @@ use tokio::net::ToSocketAddrs;
 use tokio_util::sync::CancellationToken;
 
 use super::{connection, Framing, StreamConfig};
-use crate::context::RequestParts;
+use crate::method::context::RequestParts;
 use crate::session::Session;
 use crate::{Dispatcher, Methods, Peer, PeerError};
 

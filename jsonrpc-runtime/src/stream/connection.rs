@@ -13,7 +13,7 @@ use tokio_util::sync::CancellationToken;
 use super::framing::{Codec, FrameError};
 use super::{Framing, StreamConfig};
 use crate::connection::{write_within, Connection, Ending, Inbound};
-use crate::context::RequestParts;
+use crate::method::context::RequestParts;
 use crate::session::{outbox, Inbox, Outgoing, Session};
 use crate::{Dispatcher, Error};
 
@@ -97,7 +97,9 @@ where
                 _ => None,
             };
             if let Some(error) = error {
-                let _ = outbox.send(crate::response::error(&error, None)).await;
+                let _ = outbox
+                    .send(crate::wire::response::error(&error, None))
+                    .await;
             }
         }
         outbox.close(1000, "").await;

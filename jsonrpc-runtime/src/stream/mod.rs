@@ -48,7 +48,7 @@ pub use client::{StreamClient, StreamClientBuilder};
 pub use framing::Framing;
 pub use serve::{serve_stdio, ListenAddr, StreamServer};
 
-use crate::subscription::{random_ids, SubscriptionId, SubscriptionIds};
+use crate::session::{random_ids, SubscriptionId, SubscriptionIds};
 
 /// How stream connections are run. Every default is the same as for WebSocket connections
 /// ([`crate::ws`]); there are no pings (the framings have none).

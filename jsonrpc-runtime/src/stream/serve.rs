@@ -12,7 +12,7 @@ use tokio_util::sync::CancellationToken;
 use tokio_util::task::TaskTracker;
 
 use super::{connection, Framing, StreamConfig};
-use crate::context::RequestParts;
+use crate::method::context::RequestParts;
 use crate::shutdown::DrainConfig;
 use crate::{Dispatcher, Server, ServerBuilder};
 

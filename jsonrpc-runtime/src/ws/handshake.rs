@@ -18,7 +18,7 @@ use tokio_tungstenite::tungstenite::protocol::{Role, WebSocketConfig};
 use tokio_tungstenite::WebSocketStream;
 
 use super::{OriginPolicy, WsShared};
-use crate::context::RequestParts;
+use crate::method::context::RequestParts;
 use crate::Dispatcher;
 
 /// Whether `request` asks for a WebSocket: `GET` with `Upgrade: websocket`.

@@ -37,7 +37,7 @@ use tokio_util::task::TaskTracker;
 
 pub(crate) use handshake::{is_upgrade, upgrade};
 
-use crate::subscription::{random_ids, SubscriptionId, SubscriptionIds};
+use crate::session::{random_ids, SubscriptionId, SubscriptionIds};
 
 /// The default largest number of calls answered at once on one WebSocket connection: 64.
 pub const DEFAULT_MAX_IN_FLIGHT: usize = 64;

@@ -16,7 +16,7 @@ use tokio_util::sync::CancellationToken;
 
 use super::WsConfig;
 use crate::connection::{write_within, Connection, Ending, Inbound};
-use crate::context::RequestParts;
+use crate::method::context::RequestParts;
 use crate::session::{outbox, Inbox, Outgoing, Session};
 use crate::Dispatcher;
 

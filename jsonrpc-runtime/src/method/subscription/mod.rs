@@ -51,11 +51,9 @@
 //! - [`Broadcast`] fans one source out to every subscriber ("new block", "new trade").
 
 mod broadcast;
-mod id;
 pub(crate) mod sink;
 pub(crate) mod start;
 
+pub use crate::session::SubscriptionId;
 pub use broadcast::Broadcast;
-pub use id::SubscriptionId;
-pub(crate) use id::{random_ids, SubscriptionIds};
 pub use sink::{PendingSink, SendError, Sink, TrySendError};

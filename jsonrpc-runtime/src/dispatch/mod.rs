@@ -1,6 +1,12 @@
 //! The transport-agnostic dispatcher: request bytes in, response bytes out.
+//!
+//! It reads a body ([`wire`](crate::wire)), runs its calls against a method set
+//! ([`method`](crate::method)) within the [`limits`], and writes the response. It may depend on
+//! the method model, the session and the wire format, never on a transport.
 
-use crate::budget::Holding;
+pub(crate) mod limits;
+
+use crate::wire::budget::Holding;
 use std::future::Future;
 use std::pin::Pin;
 use std::sync::Arc;
@@ -10,17 +16,18 @@ use futures_util::stream::FuturesUnordered;
 use futures_util::{FutureExt, StreamExt};
 use serde_json::value::RawValue;
 
-use crate::context::{CallContext, RequestParts};
-use crate::handler::{Call, SuccessHead};
-use crate::invoke::{invoke, Invocation, Running};
-use crate::limits::{self, Limits};
-use crate::middleware::Middleware;
-use crate::openrpc::{self, Info};
-use crate::request::{self, Entry, Message};
-use crate::response::{self, OverLimit};
+use crate::method::context::{CallContext, RequestParts};
+use crate::method::handler::Call;
+use crate::method::invoke::{invoke, Invocation, Running};
+use crate::method::middleware::Middleware;
+use crate::method::openrpc::{self, Info};
+use crate::method::state::States;
 use crate::session::MessageScope;
-use crate::state::States;
+use crate::wire::request::{self, Entry, Message};
+use crate::wire::response::{self, Answer, OverLimit, SuccessHead};
+use crate::wire::scan;
 use crate::{Error, Methods, StartupError};
+use limits::Limits;
 
 /// Answers JSON-RPC requests against a set of methods: the analogue of jsonrpcserver's
 /// `dispatch`, with no transport attached.
@@ -100,11 +107,11 @@ impl Dispatcher {
         // The common bodies in one pass; anything else (and every error) the full way.
         let common = std::str::from_utf8(body)
             .ok()
-            .and_then(|text| request::read_common(text, limits.max_depth));
+            .and_then(|text| scan::read_common(text, limits.max_depth));
         let message = match common {
             Some(message) => message,
             None => {
-                if limits::nests_deeper_than(body, limits.max_depth) {
+                if scan::nests_deeper_than(body, limits.max_depth) {
                     return Some(response::too_deep(limits.max_depth));
                 }
                 match request::parse(body) {
@@ -257,7 +264,7 @@ impl Dispatcher {
             states: &self.inner.states,
         };
         let Some(method) = self.inner.methods.entry(&request.method) else {
-            let error = crate::invoke::unknown_method(&context);
+            let error = crate::method::invoke::unknown_method(&context);
             return Started::Done(answer(Err(error), request.id, max_size));
         };
         let call = Call {
@@ -315,32 +322,6 @@ fn answer(
         Ok(head) => Answer::Success(head, id),
         Err(error) => Answer::Error(response::error(&error, Some(id))),
     })
-}
-
-/// The response to one call, before it is placed in a single response or a batch.
-pub(crate) enum Answer<'a> {
-    /// A success response missing its id.
-    Success(SuccessHead, &'a RawValue),
-    /// A complete error response.
-    Error(Vec<u8>),
-}
-
-impl Answer<'_> {
-    /// Its bytes in a response.
-    #[inline]
-    pub(crate) fn size(&self) -> usize {
-        match self {
-            Answer::Success(head, id) => head.0.len() + r#","id":}"#.len() + id.get().len(),
-            Answer::Error(bytes) => bytes.len(),
-        }
-    }
-
-    fn into_single(self) -> Vec<u8> {
-        match self {
-            Answer::Success(head, id) => response::finish(head, id),
-            Answer::Error(bytes) => bytes,
-        }
-    }
 }
 
 /// Configures a [`Dispatcher`]: the methods it answers and the state they share.

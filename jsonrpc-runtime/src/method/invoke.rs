@@ -8,10 +8,10 @@ use std::task::{Context, Poll};
 use futures_util::FutureExt;
 use tracing::Instrument;
 
-use crate::context::CallContext;
-use crate::handler::{BoxFuture, Call, Outcome, SuccessHead};
+use crate::method::context::CallContext;
+use crate::method::handler::{BoxFuture, Call, Outcome, SuccessHead};
+use crate::method::registry::Entry;
 use crate::middleware::{CallOutput, MethodCall, Next};
-use crate::registry::Entry;
 use crate::Error;
 
 /// A call as [`invoke`] leaves it: complete, or running.
@@ -249,4 +249,19 @@ pub(crate) fn panicked(method: &str, panic: Box<dyn std::any::Any + Send>) -> Er
         .unwrap_or("a non-string panic payload");
     tracing::error!(method, panic = message, "a JSON-RPC method panicked");
     Error::internal_error()
+}
+
+/// Runs a `#[method(blocking)]` function on tokio's blocking pool.
+pub async fn run_blocking<F>(method: &'static str, function: F) -> Result<SuccessHead, Error>
+where
+    F: FnOnce() -> Result<SuccessHead, Error> + Send + 'static,
+{
+    // The function runs on another thread: carry the call's span there, so that what it
+    // logs is in the span.
+    let span = tracing::Span::current();
+    match tokio::task::spawn_blocking(move || span.in_scope(function)).await {
+        Ok(result) => result,
+        Err(error) if error.is_panic() => Err(panicked(method, error.into_panic())),
+        Err(_) => Err(Error::internal_error().with_data("the blocking task was cancelled")),
+    }
 }

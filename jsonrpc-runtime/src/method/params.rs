@@ -6,7 +6,7 @@ use std::ops::{Deref, DerefMut};
 use serde::de::{self, DeserializeOwned, Deserializer, MapAccess, Visitor};
 use serde_json::value::RawValue;
 
-use crate::request::Key;
+use crate::wire::request::Key;
 use crate::Error;
 
 /// A method argument that takes the whole `params` value as one `T`.

@@ -8,8 +8,9 @@ use std::pin::Pin;
 use serde::Serialize;
 use serde_json::value::RawValue;
 
-use crate::context::CallContext;
-use crate::state::States;
+use crate::method::context::CallContext;
+use crate::method::state::States;
+pub use crate::wire::response::SuccessHead;
 use crate::Error;
 
 /// The signature every generated method entry point has.
@@ -56,47 +57,6 @@ where
 fn never_completed() -> Error {
     tracing::error!("an async fn judged never to wait was pending");
     Error::internal_error().with_data("the method did not complete")
-}
-
-impl SuccessHead {
-    /// The result's JSON text.
-    pub(crate) fn result_json(&self) -> &str {
-        // The buffer is the prefix followed by serde_json's output: UTF-8 by construction.
-        std::str::from_utf8(&self.0[SUCCESS_PREFIX.len()..]).unwrap_or("null")
-    }
-}
-
-/// A success response written up to and including its result: `{"jsonrpc":"2.0","result":...`.
-/// The dispatcher appends the id. Writing the result straight into the response buffer saves a
-/// copy and an allocation per call.
-pub struct SuccessHead(pub(crate) Vec<u8>);
-
-pub(crate) const SUCCESS_PREFIX: &[u8] = br#"{"jsonrpc":"2.0","result":"#;
-
-impl SuccessHead {
-    /// A success response whose result is this JSON text.
-    pub(crate) fn raw(json: &str) -> SuccessHead {
-        let mut buffer = Vec::with_capacity(SUCCESS_PREFIX.len() + json.len() + 16);
-        buffer.extend_from_slice(SUCCESS_PREFIX);
-        buffer.extend_from_slice(json.as_bytes());
-        SuccessHead(buffer)
-    }
-
-    /// Serializes `value` as the result of a success response.
-    pub fn new<T: Serialize + ?Sized>(value: &T) -> Result<SuccessHead, Error> {
-        let mut buffer = Vec::with_capacity(128);
-        buffer.extend_from_slice(SUCCESS_PREFIX);
-        match serde_json::to_writer(&mut buffer, value) {
-            Ok(()) => Ok(SuccessHead(buffer)),
-            Err(e) => Err(result_not_serializable(e)),
-        }
-    }
-}
-
-#[cold]
-fn result_not_serializable(error: serde_json::Error) -> Error {
-    tracing::error!(%error, "a method's result could not be serialized");
-    Error::internal_error().with_data(format!("the result could not be serialized: {error}"))
 }
 
 /// How generated code turns a method's return value into a response, chosen by the value's

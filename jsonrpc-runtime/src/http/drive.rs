@@ -9,8 +9,8 @@ use std::time::Duration;
 use hyper_util::server::graceful::GracefulConnection;
 use tokio::time::Instant;
 
-use super::{Phase, Phases};
-use crate::idle::ConnInfo;
+use super::idle::ConnInfo;
+use crate::shutdown::{Phase, Phases};
 
 /// How long a connection that has not begun a request when the server stops accepting may take
 /// to begin one (it may have been waiting in the accept queue, its request on the way).

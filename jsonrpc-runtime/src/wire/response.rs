@@ -1,13 +1,79 @@
 //! Writing response bytes. Ids are copied as the raw JSON text the client sent, so every id
 //! comes back byte for byte (9007199254740993 stays 9007199254740993).
 
-use crate::budget::Holding;
+use crate::wire::budget::Holding;
+use serde::Serialize;
 use serde_json::value::RawValue;
 
-use crate::dispatch::Answer;
-use crate::handler::SuccessHead;
-use crate::request::Entry;
+use crate::wire::request::Entry;
 use crate::Error;
+
+impl SuccessHead {
+    /// The result's JSON text.
+    pub(crate) fn result_json(&self) -> &str {
+        // The buffer is the prefix followed by serde_json's output: UTF-8 by construction.
+        std::str::from_utf8(&self.0[SUCCESS_PREFIX.len()..]).unwrap_or("null")
+    }
+}
+
+/// A success response written up to and including its result: `{"jsonrpc":"2.0","result":...`.
+/// The dispatcher appends the id. Writing the result straight into the response buffer saves a
+/// copy and an allocation per call.
+pub struct SuccessHead(pub(crate) Vec<u8>);
+
+pub(crate) const SUCCESS_PREFIX: &[u8] = br#"{"jsonrpc":"2.0","result":"#;
+
+impl SuccessHead {
+    /// A success response whose result is this JSON text.
+    pub(crate) fn raw(json: &str) -> SuccessHead {
+        let mut buffer = Vec::with_capacity(SUCCESS_PREFIX.len() + json.len() + 16);
+        buffer.extend_from_slice(SUCCESS_PREFIX);
+        buffer.extend_from_slice(json.as_bytes());
+        SuccessHead(buffer)
+    }
+
+    /// Serializes `value` as the result of a success response.
+    pub fn new<T: Serialize + ?Sized>(value: &T) -> Result<SuccessHead, Error> {
+        let mut buffer = Vec::with_capacity(128);
+        buffer.extend_from_slice(SUCCESS_PREFIX);
+        match serde_json::to_writer(&mut buffer, value) {
+            Ok(()) => Ok(SuccessHead(buffer)),
+            Err(e) => Err(result_not_serializable(e)),
+        }
+    }
+}
+
+#[cold]
+fn result_not_serializable(error: serde_json::Error) -> Error {
+    tracing::error!(%error, "a method's result could not be serialized");
+    Error::internal_error().with_data(format!("the result could not be serialized: {error}"))
+}
+
+/// The response to one call, before it is placed in a single response or a batch.
+pub(crate) enum Answer<'a> {
+    /// A success response missing its id.
+    Success(SuccessHead, &'a RawValue),
+    /// A complete error response.
+    Error(Vec<u8>),
+}
+
+impl Answer<'_> {
+    /// Its bytes in a response.
+    #[inline]
+    pub(crate) fn size(&self) -> usize {
+        match self {
+            Answer::Success(head, id) => head.0.len() + r#","id":}"#.len() + id.get().len(),
+            Answer::Error(bytes) => bytes.len(),
+        }
+    }
+
+    pub(crate) fn into_single(self) -> Vec<u8> {
+        match self {
+            Answer::Success(head, id) => finish(head, id),
+            Answer::Error(bytes) => bytes,
+        }
+    }
+}
 
 /// Completes a success response with its id.
 pub(crate) fn finish(head: SuccessHead, id: &RawValue) -> Vec<u8> {

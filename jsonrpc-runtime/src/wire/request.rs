@@ -4,7 +4,7 @@
 //! always a parse error), and only then is each request object checked against the
 //! specification. Everything borrows from the body; ids and params stay raw JSON text.
 //!
-//! Two readers give the same [`Message`]: [`read_common`], a byte scanner for the bodies clients
+//! Two readers give the same [`Message`]: [`read_common`](super::scan::read_common), a byte scanner for the bodies clients
 //! send (objects and batches of objects, strings without escapes, nesting within the limit), and
 //! [`parse`], serde_json's reader for everything. The scanner gives up on anything else, and on
 //! any syntax error, so that every body it does not read is answered exactly as before.
@@ -14,13 +14,6 @@ use std::fmt;
 
 use serde::de::{self, DeserializeSeed, Deserializer, IgnoredAny, MapAccess, SeqAccess, Visitor};
 use serde_json::value::RawValue;
-
-mod scan;
-
-use scan::borrowed_raw;
-pub(crate) use scan::read_common;
-#[cfg(test)]
-use scan::SCAN_MAX_DEPTH;
 
 /// A body: one request object, or a batch of them.
 pub(crate) enum Message<'a> {
@@ -178,12 +171,12 @@ impl<'de> Visitor<'de> for EntryVisitor {
 
 /// The members of a request object as written, before they are checked: raw JSON text, as a
 /// [`RawValue`] (serde_json's reader) or a `&str` (the scanner).
-struct Members<V> {
-    jsonrpc: Option<V>,
-    method: Option<V>,
-    params: Option<V>,
-    id: Option<V>,
-    duplicate: bool,
+pub(super) struct Members<V> {
+    pub(super) jsonrpc: Option<V>,
+    pub(super) method: Option<V>,
+    pub(super) params: Option<V>,
+    pub(super) id: Option<V>,
+    pub(super) duplicate: bool,
 }
 
 impl<V> Default for Members<V> {
@@ -199,7 +192,7 @@ impl<V> Default for Members<V> {
 }
 
 /// Raw JSON text of a member, whichever reader found it.
-trait RawText<'a>: Copy {
+pub(super) trait RawText<'a>: Copy {
     fn text(self) -> &'a str;
     /// The string the text holds; `None` if it is not a string.
     fn string(self) -> Option<Cow<'a, str>>;
@@ -219,23 +212,9 @@ impl<'a> RawText<'a> for &'a RawValue {
     }
 }
 
-/// Text the scanner has checked: JSON, and its strings have no escapes.
-impl<'a> RawText<'a> for &'a str {
-    fn text(self) -> &'a str {
-        self
-    }
-    fn string(self) -> Option<Cow<'a, str>> {
-        let contents = self.strip_prefix('"')?;
-        Some(Cow::Borrowed(&contents[..contents.len() - 1]))
-    }
-    fn into_raw(self) -> Option<&'a RawValue> {
-        borrowed_raw(self)
-    }
-}
-
 impl<'a, V: RawText<'a>> Members<V> {
     /// Applies the rules of section 4 of the specification.
-    fn check(self) -> Option<Entry<'a>> {
+    pub(super) fn check(self) -> Option<Entry<'a>> {
         // The id is checked first: when it is valid, even an invalid request's error carries it.
         let id = match self.id {
             Some(id) if !is_valid_id(id.text()) => {
@@ -307,215 +286,5 @@ impl<'de> de::Deserialize<'de> for Key<'de> {
             }
         }
         deserializer.deserialize_str(KeyVisitor)
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-    use crate::limits::nests_deeper_than;
-
-    /// Everything a message holds, written out, for comparing the two readers.
-    fn describe(message: &Message<'_>) -> String {
-        let entry = |entry: &Entry<'_>| match entry {
-            Entry::Call(request) => format!(
-                "call method={:?} params={:?} id={:?}",
-                request.method,
-                request.params.map(RawValue::get),
-                request.id.map(RawValue::get)
-            ),
-            Entry::Invalid { id, reason } => {
-                format!("invalid id={:?} reason={reason}", id.map(RawValue::get))
-            }
-        };
-        match message {
-            Message::Single(single) => format!("single {}", entry(single)),
-            Message::Batch(entries) => {
-                let entries: Vec<String> = entries.iter().map(entry).collect();
-                format!("batch [{}]", entries.join("; "))
-            }
-        }
-    }
-
-    /// When the scanner reads a body, serde_json's reader gives the same message, and the body
-    /// is within the depth limit.
-    fn assert_agree(body: &[u8], max_depth: usize) -> bool {
-        let Some(text) = std::str::from_utf8(body).ok() else {
-            return false;
-        };
-        let Some(scanned) = read_common(text, max_depth) else {
-            return false;
-        };
-        assert!(
-            !nests_deeper_than(body, max_depth),
-            "scanned a body nested deeper than {max_depth}: {text}"
-        );
-        let parsed = parse(body)
-            .unwrap_or_else(|e| panic!("scanned a body serde_json rejects ({e}): {text}"));
-        assert_eq!(describe(&scanned), describe(&parsed), "{text}");
-        true
-    }
-
-    const READ: &[&str] = &[
-        r#"{"jsonrpc":"2.0","method":"ping","id":1}"#,
-        r#"{"jsonrpc":"2.0","method":"ping"}"#,
-        " \t\r\n{ \"jsonrpc\" : \"2.0\" , \"method\" : \"ping\" , \"id\" : null } \n",
-        r#"{"jsonrpc":"2.0","method":"subtract","params":[42,23],"id":1}"#,
-        r#"{"jsonrpc":"2.0","method":"subtract","params":{"subtrahend":23,"minuend":42},"id":"3"}"#,
-        r#"{"jsonrpc":"2.0","method":"x","params":[-0,0.5,-1.25e+10,1E-7,1e999,true,false,null,"",[],{},[[{"a":[1]}]]],"id":-9007199254740993}"#,
-        r#"{"id":1.5e3,"method":"ping","jsonrpc":"2.0","extra":{"deep":[1,2,{"x":null}]}}"#,
-        r#"{"jsonrpc":"2.0","method":"ping","id":1,"id":2}"#,
-        r#"{"jsonrpc":"2.0","method":"ping","id":1,"extra":1,"extra":2}"#,
-        r#"{"jsonrpc":"1.0","method":"ping","id":1}"#,
-        r#"{"jsonrpc":2.0,"method":"ping","id":1}"#,
-        r#"{"jsonrpc":"2.0","method":1,"id":1}"#,
-        r#"{"jsonrpc":"2.0","method":"ping","params":"bar","id":1}"#,
-        r#"{"jsonrpc":"2.0","method":"ping","params":null,"id":true}"#,
-        r#"{"jsonrpc":"2.0","method":"ping","id":{}}"#,
-        r#"{"jsonrpc":"2.0","method":"ping","id":[1]}"#,
-        r#"{}"#,
-        r#"{"method":"ping"}"#,
-        r#"[]"#,
-        r#"[{"jsonrpc":"2.0","method":"ping","id":1},{"jsonrpc":"2.0","method":"ping"},{"foo":"boo"}]"#,
-        r#"[ {"jsonrpc":"2.0","method":"a","id":"x"} , {} ]"#,
-        "{\"jsonrpc\":\"2.0\",\"method\":\"caf\u{e9} \u{1f600}\",\"id\":\"\u{e9}\"}",
-    ];
-
-    /// Bodies the scanner leaves to serde_json: escapes, scalars, non-object batch members,
-    /// broken JSON.
-    const LEFT: &[&str] = &[
-        r#"{"jsonrpc":"2.0","method":"pi\u006eg","id":1}"#,
-        r#"{"jsonrpc":"2.0","method":"ping","id":"a\"b"}"#,
-        r#"{"json\u0072pc":"2.0","method":"ping","id":1}"#,
-        "{\"jsonrpc\":\"2.0\",\"method\":\"pi\tng\",\"id\":1}",
-        r#"[1,2,3]"#,
-        r#"[{"jsonrpc":"2.0","method":"ping","id":1},1e999]"#,
-        r#"[[]]"#,
-        r#"1"#,
-        r#""ping""#,
-        r#"null"#,
-        "",
-        "   ",
-        r#"{"jsonrpc":"2.0","method":"ping","id":1"#,
-        r#"{"jsonrpc":"2.0","method":"ping","id":01}"#,
-        r#"{"jsonrpc":"2.0","method":"ping","id":1.}"#,
-        r#"{"jsonrpc":"2.0","method":"ping","id":-}"#,
-        r#"{"jsonrpc":"2.0","method":"ping","id":1e}"#,
-        r#"{"jsonrpc":"2.0","method":"ping","id":+1}"#,
-        r#"{"jsonrpc":"2.0","method":"ping","id":nul}"#,
-        r#"{"jsonrpc":"2.0","method":"ping","id":1,}"#,
-        r#"{"jsonrpc":"2.0","method":"ping","id":1}x"#,
-        r#"{"jsonrpc":"2.0","method":"ping","id":1}{}"#,
-        r#"[{"jsonrpc":"2.0","method":"ping","id":1},]"#,
-        r#"{"jsonrpc":"2.0" "method":"ping"}"#,
-        r#"{'jsonrpc':'2.0'}"#,
-        "\u{feff}{\"jsonrpc\":\"2.0\",\"method\":\"ping\",\"id\":1}",
-        r#"{"jsonrpc":"2.0","method":"foobar,"params":"bar","baz]"#,
-    ];
-
-    #[test]
-    fn the_scanner_reads_common_bodies_as_serde_json_does() {
-        for body in READ {
-            assert!(assert_agree(body.as_bytes(), 128), "not scanned: {body}");
-        }
-    }
-
-    #[test]
-    fn the_scanner_leaves_the_rest_to_serde_json() {
-        for body in LEFT {
-            assert!(!assert_agree(body.as_bytes(), 128), "scanned: {body}");
-        }
-    }
-
-    #[test]
-    fn the_scanner_leaves_bodies_over_the_depth_limit() {
-        let body = r#"{"jsonrpc":"2.0","method":"x","params":[[[1]]],"id":1}"#;
-        assert!(assert_agree(body.as_bytes(), 4));
-        assert!(!assert_agree(body.as_bytes(), 3));
-        assert!(!assert_agree(body.as_bytes(), 0));
-        let batch = r#"[{"jsonrpc":"2.0","method":"x","params":[1],"id":1}]"#;
-        assert!(assert_agree(batch.as_bytes(), 3));
-        assert!(!assert_agree(batch.as_bytes(), 2));
-        // Deeper than the scanner goes by itself, though within the limit: left to serde_json.
-        let deep = format!(
-            r#"{{"jsonrpc":"2.0","method":"x","params":{}1{},"id":1}}"#,
-            "[".repeat(SCAN_MAX_DEPTH),
-            "]".repeat(SCAN_MAX_DEPTH)
-        );
-        assert!(!assert_agree(deep.as_bytes(), 1000));
-    }
-
-    /// Random edits of valid bodies: whatever the scanner reads, serde_json reads the same way.
-    #[test]
-    fn the_scanner_agrees_with_serde_json_on_edited_bodies() {
-        const PIECES: &[&[u8]] = &[
-            b"{",
-            b"}",
-            b"[",
-            b"]",
-            b"\"",
-            b":",
-            b",",
-            b" ",
-            b"\\",
-            b"0",
-            b"1",
-            b"-",
-            b".",
-            b"e",
-            b"+",
-            b"n",
-            b"t",
-            b"null",
-            b"true",
-            b"\"id\"",
-            b"\"method\"",
-            b"\"params\"",
-            b"\"jsonrpc\"",
-            b"\"2.0\"",
-            b"\x01",
-            b"\n",
-            "\u{e9}".as_bytes(),
-        ];
-        let mut state = 0x2545_f491_4f6c_dd1du64;
-        let mut random = move |below: usize| {
-            state ^= state << 13;
-            state ^= state >> 7;
-            state ^= state << 17;
-            (state % below as u64) as usize
-        };
-        let mut scanned = 0;
-        for round in 0..40_000 {
-            let seed = READ[round % READ.len()].as_bytes();
-            let mut body = seed.to_vec();
-            for _ in 0..1 + random(3) {
-                let at = random(body.len() + 1);
-                match random(3) {
-                    0 if at < body.len() => {
-                        body.remove(at);
-                    }
-                    1 if at < body.len() => {
-                        let piece = PIECES[random(PIECES.len())];
-                        body.splice(at..at + 1, piece.iter().copied());
-                    }
-                    _ => {
-                        let piece = PIECES[random(PIECES.len())];
-                        body.splice(at..at, piece.iter().copied());
-                    }
-                }
-            }
-            if assert_agree(&body, 1 + random(6)) {
-                scanned += 1;
-            }
-        }
-        // Enough edits still read for the comparison to mean something.
-        assert!(scanned > 2_000, "only {scanned} edited bodies were scanned");
-    }
-
-    #[test]
-    fn checked_text_becomes_a_raw_value_without_serde_json_reading_it() {
-        for text in ["1", r#""abc""#, "null", "[1,{\"a\":2}]", "-1.5e3"] {
-            assert_eq!(borrowed_raw(text).map(RawValue::get), Some(text));
-        }
     }
 }

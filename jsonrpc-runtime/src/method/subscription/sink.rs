@@ -8,8 +8,8 @@ use serde::Serialize;
 use tokio::sync::oneshot;
 
 use crate::error::code;
-use crate::notification as items;
 use crate::session::{Session, SubscriptionState};
+use crate::wire::notification as items;
 use crate::{Error, SubscriptionId};
 
 /// Sends the items of one subscription to its client. The first argument of a

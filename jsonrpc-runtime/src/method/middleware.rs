@@ -8,12 +8,12 @@ use std::time::{Duration, Instant};
 use serde::Serialize;
 use serde_json::value::RawValue;
 
-use crate::context::CallContext;
-use crate::handler::SuccessHead;
+use crate::method::context::CallContext;
+use crate::method::handler::SuccessHead;
 use crate::Error;
 
 /// The future a [`Middleware`] returns: boxed and `Send`, borrowing the call for `'a`.
-pub use crate::handler::BoxFuture;
+pub use crate::method::handler::BoxFuture;
 
 /// A call as middleware sees it.
 #[derive(Clone, Copy)]

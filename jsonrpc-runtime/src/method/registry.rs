@@ -7,10 +7,11 @@ use std::fmt;
 use std::hash::{BuildHasherDefault, Hasher};
 use std::sync::Arc;
 
-use crate::handler::CallFn;
-use crate::middleware::Middleware;
-use crate::openrpc::MethodDoc;
-use crate::state::StateKey;
+use crate::method::describe::MethodDoc;
+use crate::method::handler::CallFn;
+use crate::method::middleware::Middleware;
+use crate::method::state::StateKey;
+use crate::wire::location::Location;
 
 /// One JSON-RPC method: its wire name, its entry point and what it needs.
 ///
@@ -165,21 +166,6 @@ impl fmt::Debug for MethodDef {
             .field("name", &self.name)
             .field("location", &self.location)
             .finish_non_exhaustive()
-    }
-}
-
-/// A source location: where a method is defined.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
-pub struct Location {
-    /// The source file, as `file!()` gives it.
-    pub file: &'static str,
-    /// The line of the function's name.
-    pub line: u32,
-}
-
-impl fmt::Display for Location {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{}:{}", self.file, self.line)
     }
 }
 

@@ -21,7 +21,7 @@ pub struct CallContext<'a> {
     /// The long-lived connection the call came on (WebSocket), if any.
     pub(crate) session: Option<&'a crate::session::MessageScope>,
     /// The server's shared state, for `State<T>` and extractors built on it.
-    pub(crate) states: &'a crate::state::States,
+    pub(crate) states: &'a crate::method::state::States,
 }
 
 impl<'a> CallContext<'a> {
@@ -172,7 +172,7 @@ impl FromCall for Headers {
 impl FromCall for crate::Peer {
     type Rejection = Error;
     fn from_call(context: &CallContext<'_>) -> Result<Self, Error> {
-        crate::peer::extract(context)
+        crate::method::peer::extract(context)
     }
 }
 

@@ -8,22 +8,11 @@ use std::time::Duration;
 
 use tokio::net::{TcpListener, TcpSocket, ToSocketAddrs};
 
-use crate::health::{Health, HealthConfig};
-use crate::http_config::HttpConfig;
+use crate::http::config::HttpConfig;
+use crate::http::health::{Health, HealthConfig};
 use crate::shutdown::{DrainConfig, Signals};
 use crate::ws::WsConfig;
 use crate::{Dispatcher, DispatcherBuilder, Methods};
-
-/// The default largest request body: 10 MiB.
-pub const DEFAULT_MAX_BODY_SIZE: usize = 10 * 1024 * 1024;
-
-/// The default time a client has to send a request's headers: 30 seconds.
-pub const DEFAULT_HEADER_READ_TIMEOUT: Duration = Duration::from_secs(30);
-
-/// The default largest number of connections served at once: 10,000. A connection beyond it
-/// closes the connection idle for longest and takes its place, or, when none is idle, is
-/// answered 503 and closed.
-pub const DEFAULT_MAX_CONNECTIONS: usize = 10_000;
 
 /// Serves every registered method over HTTP at `addr` until SIGINT (Ctrl-C) or SIGTERM, then
 /// drains (see [`crate::shutdown`]): the one-line server.
@@ -190,7 +179,7 @@ impl ServerBuilder {
     }
 
     /// The largest request body accepted, in bytes; larger bodies get 413 Payload Too Large.
-    /// Default: [`DEFAULT_MAX_BODY_SIZE`].
+    /// Default: [`DEFAULT_MAX_BODY_SIZE`](crate::DEFAULT_MAX_BODY_SIZE).
     pub fn max_body_size(mut self, bytes: usize) -> Self {
         self.config.max_body_size = bytes;
         self
@@ -200,7 +189,7 @@ impl ServerBuilder {
     /// the server close the connection that has been idle (no request in flight) for longest,
     /// as nginx does, and takes its place; when none is idle, the new client gets 503 and
     /// `Connection: close` at once rather than waiting in the listen queue. Default:
-    /// [`DEFAULT_MAX_CONNECTIONS`].
+    /// [`DEFAULT_MAX_CONNECTIONS`](crate::DEFAULT_MAX_CONNECTIONS).
     pub fn max_connections(mut self, connections: usize) -> Self {
         self.config.max_connections = connections.max(1);
         self
@@ -254,7 +243,7 @@ impl ServerBuilder {
 
     /// How long a client may take to send a request's headers before the connection is closed;
     /// a new connection that has not begun a request by then is closed too.
-    /// Default: [`DEFAULT_HEADER_READ_TIMEOUT`].
+    /// Default: [`DEFAULT_HEADER_READ_TIMEOUT`](crate::DEFAULT_HEADER_READ_TIMEOUT).
     pub fn header_read_timeout(mut self, timeout: Duration) -> Self {
         self.config.header_read_timeout = timeout;
         self

@@ -10,8 +10,8 @@ use tokio::sync::oneshot;
 
 use super::sink::{Answer, PendingSubscription};
 use crate::error::code;
-use crate::handler::{Call, Outcome, SuccessHead};
-use crate::params::ParamsReader;
+use crate::method::handler::{Call, Outcome, SuccessHead};
+use crate::method::params::ParamsReader;
 use crate::session::{AddError, Session, SubscriptionState};
 use crate::Error;
 
@@ -78,7 +78,7 @@ where
         }
         Err(panic) => {
             end_unanswered(&state, &session);
-            return Outcome::Ready(Err(crate::invoke::panicked(&method, panic)));
+            return Outcome::Ready(Err(crate::method::invoke::panicked(&method, panic)));
         }
     }
     let id = SuccessHead::raw(state.id_json());
@@ -109,7 +109,7 @@ async fn run<Fut>(
 {
     let result = match AssertUnwindSafe(function).catch_unwind().await {
         Ok(result) => result,
-        Err(panic) => Err(crate::invoke::panicked(&method, panic)),
+        Err(panic) => Err(crate::method::invoke::panicked(&method, panic)),
     };
     let unanswered = answer
         .lock()
@@ -132,8 +132,10 @@ async fn run<Fut>(
         }
     }
     let last = match &result {
-        Ok(()) => crate::notification::complete(state.notification(), state.id_json()),
-        Err(error) => crate::notification::error(state.notification(), state.id_json(), error),
+        Ok(()) => crate::wire::notification::complete(state.notification(), state.id_json()),
+        Err(error) => {
+            crate::wire::notification::error(state.notification(), state.id_json(), error)
+        }
     };
     state.finish(last).await;
     if let Some(session) = session.upgrade() {

@@ -1,8 +1,16 @@
 //! The scanner: reads the request bodies clients usually send without serde, and hands what it
 //! read over as the same [`Message`] serde_json's reader would give. It gives up (returns `None`)
-//! on anything else, which the serde path in the parent module then answers exactly.
+//! on anything else, which the serde path of [`request`](super::request) then answers exactly.
+//! It builds on [`request`](super::request)'s types; `request` does not know of it.
 
-use super::*;
+use std::borrow::Cow;
+
+use serde::de::{self, DeserializeSeed, Deserializer, MapAccess, Visitor};
+use serde_json::value::RawValue;
+
+#[cfg(test)]
+use super::request::parse;
+use super::request::{Entry, Members, Message, RawText};
 
 /// The [`RawValue`] view of text already checked as JSON, without reading it again.
 ///
@@ -320,5 +328,272 @@ impl<'a> Scanner<'a> {
         }
         self.pos += word.len();
         Some(())
+    }
+}
+
+/// Text the scanner has checked: JSON, and its strings have no escapes.
+impl<'a> RawText<'a> for &'a str {
+    fn text(self) -> &'a str {
+        self
+    }
+    fn string(self) -> Option<Cow<'a, str>> {
+        let contents = self.strip_prefix('"')?;
+        Some(Cow::Borrowed(&contents[..contents.len() - 1]))
+    }
+    fn into_raw(self) -> Option<&'a RawValue> {
+        borrowed_raw(self)
+    }
+}
+
+/// Whether arrays and objects in `body` nest deeper than `max_depth`.
+///
+/// A plain scan of the bytes, outside strings: it needs no stack, so it is safe on any input,
+/// and it runs before parsing so that no deeper structure reaches a decoder. Malformed JSON
+/// may give any answer; the parser reports it afterwards.
+pub(crate) fn nests_deeper_than(body: &[u8], max_depth: usize) -> bool {
+    let mut depth = 0usize;
+    let mut in_string = false;
+    let mut escaped = false;
+    for &byte in body {
+        if in_string {
+            if escaped {
+                escaped = false;
+            } else if byte == b'\\' {
+                escaped = true;
+            } else if byte == b'"' {
+                in_string = false;
+            }
+            continue;
+        }
+        match byte {
+            b'"' => in_string = true,
+            b'[' | b'{' => {
+                depth += 1;
+                if depth > max_depth {
+                    return true;
+                }
+            }
+            b']' | b'}' => depth = depth.saturating_sub(1),
+            _ => {}
+        }
+    }
+    false
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Everything a message holds, written out, for comparing the two readers.
+    fn describe(message: &Message<'_>) -> String {
+        let entry = |entry: &Entry<'_>| match entry {
+            Entry::Call(request) => format!(
+                "call method={:?} params={:?} id={:?}",
+                request.method,
+                request.params.map(RawValue::get),
+                request.id.map(RawValue::get)
+            ),
+            Entry::Invalid { id, reason } => {
+                format!("invalid id={:?} reason={reason}", id.map(RawValue::get))
+            }
+        };
+        match message {
+            Message::Single(single) => format!("single {}", entry(single)),
+            Message::Batch(entries) => {
+                let entries: Vec<String> = entries.iter().map(entry).collect();
+                format!("batch [{}]", entries.join("; "))
+            }
+        }
+    }
+
+    /// When the scanner reads a body, serde_json's reader gives the same message, and the body
+    /// is within the depth limit.
+    fn assert_agree(body: &[u8], max_depth: usize) -> bool {
+        let Some(text) = std::str::from_utf8(body).ok() else {
+            return false;
+        };
+        let Some(scanned) = read_common(text, max_depth) else {
+            return false;
+        };
+        assert!(
+            !nests_deeper_than(body, max_depth),
+            "scanned a body nested deeper than {max_depth}: {text}"
+        );
+        let parsed = parse(body)
+            .unwrap_or_else(|e| panic!("scanned a body serde_json rejects ({e}): {text}"));
+        assert_eq!(describe(&scanned), describe(&parsed), "{text}");
+        true
+    }
+
+    const READ: &[&str] = &[
+        r#"{"jsonrpc":"2.0","method":"ping","id":1}"#,
+        r#"{"jsonrpc":"2.0","method":"ping"}"#,
+        " \t\r\n{ \"jsonrpc\" : \"2.0\" , \"method\" : \"ping\" , \"id\" : null } \n",
+        r#"{"jsonrpc":"2.0","method":"subtract","params":[42,23],"id":1}"#,
+        r#"{"jsonrpc":"2.0","method":"subtract","params":{"subtrahend":23,"minuend":42},"id":"3"}"#,
+        r#"{"jsonrpc":"2.0","method":"x","params":[-0,0.5,-1.25e+10,1E-7,1e999,true,false,null,"",[],{},[[{"a":[1]}]]],"id":-9007199254740993}"#,
+        r#"{"id":1.5e3,"method":"ping","jsonrpc":"2.0","extra":{"deep":[1,2,{"x":null}]}}"#,
+        r#"{"jsonrpc":"2.0","method":"ping","id":1,"id":2}"#,
+        r#"{"jsonrpc":"2.0","method":"ping","id":1,"extra":1,"extra":2}"#,
+        r#"{"jsonrpc":"1.0","method":"ping","id":1}"#,
+        r#"{"jsonrpc":2.0,"method":"ping","id":1}"#,
+        r#"{"jsonrpc":"2.0","method":1,"id":1}"#,
+        r#"{"jsonrpc":"2.0","method":"ping","params":"bar","id":1}"#,
+        r#"{"jsonrpc":"2.0","method":"ping","params":null,"id":true}"#,
+        r#"{"jsonrpc":"2.0","method":"ping","id":{}}"#,
+        r#"{"jsonrpc":"2.0","method":"ping","id":[1]}"#,
+        r#"{}"#,
+        r#"{"method":"ping"}"#,
+        r#"[]"#,
+        r#"[{"jsonrpc":"2.0","method":"ping","id":1},{"jsonrpc":"2.0","method":"ping"},{"foo":"boo"}]"#,
+        r#"[ {"jsonrpc":"2.0","method":"a","id":"x"} , {} ]"#,
+        "{\"jsonrpc\":\"2.0\",\"method\":\"caf\u{e9} \u{1f600}\",\"id\":\"\u{e9}\"}",
+    ];
+
+    /// Bodies the scanner leaves to serde_json: escapes, scalars, non-object batch members,
+    /// broken JSON.
+    const LEFT: &[&str] = &[
+        r#"{"jsonrpc":"2.0","method":"pi\u006eg","id":1}"#,
+        r#"{"jsonrpc":"2.0","method":"ping","id":"a\"b"}"#,
+        r#"{"json\u0072pc":"2.0","method":"ping","id":1}"#,
+        "{\"jsonrpc\":\"2.0\",\"method\":\"pi\tng\",\"id\":1}",
+        r#"[1,2,3]"#,
+        r#"[{"jsonrpc":"2.0","method":"ping","id":1},1e999]"#,
+        r#"[[]]"#,
+        r#"1"#,
+        r#""ping""#,
+        r#"null"#,
+        "",
+        "   ",
+        r#"{"jsonrpc":"2.0","method":"ping","id":1"#,
+        r#"{"jsonrpc":"2.0","method":"ping","id":01}"#,
+        r#"{"jsonrpc":"2.0","method":"ping","id":1.}"#,
+        r#"{"jsonrpc":"2.0","method":"ping","id":-}"#,
+        r#"{"jsonrpc":"2.0","method":"ping","id":1e}"#,
+        r#"{"jsonrpc":"2.0","method":"ping","id":+1}"#,
+        r#"{"jsonrpc":"2.0","method":"ping","id":nul}"#,
+        r#"{"jsonrpc":"2.0","method":"ping","id":1,}"#,
+        r#"{"jsonrpc":"2.0","method":"ping","id":1}x"#,
+        r#"{"jsonrpc":"2.0","method":"ping","id":1}{}"#,
+        r#"[{"jsonrpc":"2.0","method":"ping","id":1},]"#,
+        r#"{"jsonrpc":"2.0" "method":"ping"}"#,
+        r#"{'jsonrpc':'2.0'}"#,
+        "\u{feff}{\"jsonrpc\":\"2.0\",\"method\":\"ping\",\"id\":1}",
+        r#"{"jsonrpc":"2.0","method":"foobar,"params":"bar","baz]"#,
+    ];
+
+    #[test]
+    fn the_scanner_reads_common_bodies_as_serde_json_does() {
+        for body in READ {
+            assert!(assert_agree(body.as_bytes(), 128), "not scanned: {body}");
+        }
+    }
+
+    #[test]
+    fn the_scanner_leaves_the_rest_to_serde_json() {
+        for body in LEFT {
+            assert!(!assert_agree(body.as_bytes(), 128), "scanned: {body}");
+        }
+    }
+
+    #[test]
+    fn the_scanner_leaves_bodies_over_the_depth_limit() {
+        let body = r#"{"jsonrpc":"2.0","method":"x","params":[[[1]]],"id":1}"#;
+        assert!(assert_agree(body.as_bytes(), 4));
+        assert!(!assert_agree(body.as_bytes(), 3));
+        assert!(!assert_agree(body.as_bytes(), 0));
+        let batch = r#"[{"jsonrpc":"2.0","method":"x","params":[1],"id":1}]"#;
+        assert!(assert_agree(batch.as_bytes(), 3));
+        assert!(!assert_agree(batch.as_bytes(), 2));
+        // Deeper than the scanner goes by itself, though within the limit: left to serde_json.
+        let deep = format!(
+            r#"{{"jsonrpc":"2.0","method":"x","params":{}1{},"id":1}}"#,
+            "[".repeat(SCAN_MAX_DEPTH),
+            "]".repeat(SCAN_MAX_DEPTH)
+        );
+        assert!(!assert_agree(deep.as_bytes(), 1000));
+    }
+
+    /// Random edits of valid bodies: whatever the scanner reads, serde_json reads the same way.
+    #[test]
+    fn the_scanner_agrees_with_serde_json_on_edited_bodies() {
+        const PIECES: &[&[u8]] = &[
+            b"{",
+            b"}",
+            b"[",
+            b"]",
+            b"\"",
+            b":",
+            b",",
+            b" ",
+            b"\\",
+            b"0",
+            b"1",
+            b"-",
+            b".",
+            b"e",
+            b"+",
+            b"n",
+            b"t",
+            b"null",
+            b"true",
+            b"\"id\"",
+            b"\"method\"",
+            b"\"params\"",
+            b"\"jsonrpc\"",
+            b"\"2.0\"",
+            b"\x01",
+            b"\n",
+            "\u{e9}".as_bytes(),
+        ];
+        let mut state = 0x2545_f491_4f6c_dd1du64;
+        let mut random = move |below: usize| {
+            state ^= state << 13;
+            state ^= state >> 7;
+            state ^= state << 17;
+            (state % below as u64) as usize
+        };
+        let mut scanned = 0;
+        for round in 0..40_000 {
+            let seed = READ[round % READ.len()].as_bytes();
+            let mut body = seed.to_vec();
+            for _ in 0..1 + random(3) {
+                let at = random(body.len() + 1);
+                match random(3) {
+                    0 if at < body.len() => {
+                        body.remove(at);
+                    }
+                    1 if at < body.len() => {
+                        let piece = PIECES[random(PIECES.len())];
+                        body.splice(at..at + 1, piece.iter().copied());
+                    }
+                    _ => {
+                        let piece = PIECES[random(PIECES.len())];
+                        body.splice(at..at, piece.iter().copied());
+                    }
+                }
+            }
+            if assert_agree(&body, 1 + random(6)) {
+                scanned += 1;
+            }
+        }
+        // Enough edits still read for the comparison to mean something.
+        assert!(scanned > 2_000, "only {scanned} edited bodies were scanned");
+    }
+
+    #[test]
+    fn checked_text_becomes_a_raw_value_without_serde_json_reading_it() {
+        for text in ["1", r#""abc""#, "null", "[1,{\"a\":2}]", "-1.5e3"] {
+            assert_eq!(borrowed_raw(text).map(RawValue::get), Some(text));
+        }
+    }
+
+    #[test]
+    fn counts_brackets_outside_strings_only() {
+        assert!(!nests_deeper_than(br#"{"a":[[1]]}"#, 3));
+        assert!(nests_deeper_than(br#"{"a":[[1]]}"#, 2));
+        assert!(!nests_deeper_than(br#"{"a":"[[[[[\"[[["}"#, 1));
+        assert!(nests_deeper_than(&b"[".repeat(200_000), 128));
+        assert!(!nests_deeper_than(&b"[]".repeat(200_000), 1));
     }
 }

@@ -17,12 +17,13 @@ use tokio::net::{TcpListener, TcpStream};
 use tokio::sync::{OwnedSemaphorePermit, Semaphore};
 use tokio_util::task::TaskTracker;
 
-use crate::budget::Budget;
-use crate::health::Health;
-use crate::http_config::HttpConfig;
-use crate::idle::{ConnInfo, Registry};
-use crate::shutdown::{drive, Phase, Phases};
-use crate::write_timeout::WriteTimeout;
+use crate::http::config::HttpConfig;
+use crate::http::drive::drive;
+use crate::http::health::Health;
+use crate::http::idle::{ConnInfo, Registry};
+use crate::http::write_timeout::WriteTimeout;
+use crate::shutdown::{Phase, Phases};
+use crate::wire::budget::Budget;
 use crate::{RpcService, Server};
 
 /// How often the drain delay checks whether any connection is still open.
@@ -323,7 +324,7 @@ async fn refuse(mut stream: TcpStream) {
         crate::error::code::SERVER_BUSY,
         "Server busy: at its connection limit, try again",
     );
-    let body = crate::response::error(&error, None);
+    let body = crate::wire::response::error(&error, None);
     let head = format!(
         "HTTP/1.1 503 Service Unavailable\r\ncontent-type: application/json\r\n\
          retry-after: 1\r\nconnection: close\r\ncontent-length: {}\r\n\r\n",

@@ -17,8 +17,10 @@ use std::marker::PhantomData;
 
 use serde::de::DeserializeOwned;
 
-use crate::context::CallContext;
-use crate::state::StateKey;
+use crate::method::context::CallContext;
+use crate::method::handler::Call;
+use crate::method::params::ParamsReader;
+use crate::method::state::StateKey;
 use crate::Error;
 
 /// A type a method argument can be built from the call (its params aside), the analogue of
@@ -127,7 +129,7 @@ pub trait AmbiguousArg<T> {
     fn __jsonrpc_arg(
         &self,
         _call: &CallContext<'_>,
-        _params: &mut crate::params::ParamsReader<'_>,
+        _params: &mut crate::method::params::ParamsReader<'_>,
         _name: &'static str,
     ) -> Result<T, Error>
     where
@@ -155,7 +157,7 @@ pub trait ContextArg<T> {
     fn __jsonrpc_arg(
         &self,
         call: &CallContext<'_>,
-        params: &mut crate::params::ParamsReader<'_>,
+        params: &mut crate::method::params::ParamsReader<'_>,
         name: &'static str,
     ) -> Result<T, Error>;
 
@@ -171,7 +173,7 @@ impl<T: FromCall> ContextArg<T> for &Probe<T> {
     fn __jsonrpc_arg(
         &self,
         call: &CallContext<'_>,
-        _params: &mut crate::params::ParamsReader<'_>,
+        _params: &mut crate::method::params::ParamsReader<'_>,
         _name: &'static str,
     ) -> Result<T, Error> {
         context(call)
@@ -189,7 +191,7 @@ pub trait ParamArg<T> {
     fn __jsonrpc_arg(
         &self,
         _call: &CallContext<'_>,
-        params: &mut crate::params::ParamsReader<'_>,
+        params: &mut crate::method::params::ParamsReader<'_>,
         name: &'static str,
     ) -> Result<T, Error>
     where
@@ -251,7 +253,7 @@ pub fn beside_whole_states<T: BesideWholeParams>() -> Vec<StateKey> {
 #[doc(hidden)]
 #[inline]
 pub fn param<T: Param>(
-    params: &mut crate::params::ParamsReader<'_>,
+    params: &mut crate::method::params::ParamsReader<'_>,
     name: &'static str,
 ) -> Result<T, Error> {
     params.next(name)
@@ -271,7 +273,7 @@ pub trait WholeParams: Sized {
 
 impl<T: DeserializeOwned> WholeParams for crate::Params<T> {
     fn __jsonrpc_whole(params: Option<&serde_json::value::RawValue>) -> Result<Self, Error> {
-        crate::params::whole(params)
+        crate::method::params::whole(params)
     }
 }
 
@@ -294,4 +296,17 @@ fn missing_state<T>() -> Error {
         "no state of type `{}` was given",
         std::any::type_name::<T>()
     ))
+}
+
+/// Decodes a `Params<T>` argument (any `P: WholeParams`, that is `Params<T>`).
+#[inline]
+pub fn whole_params<P: WholeParams>(call: &Call<'_>) -> Result<P, Error> {
+    P::__jsonrpc_whole(call.params)
+}
+
+/// The reader of a method's params; a method that takes `Params<T>` has none, and its
+/// other arguments are context arguments.
+#[inline]
+pub fn params_reader<'a>(call: &Call<'a>) -> Result<ParamsReader<'a>, Error> {
+    ParamsReader::new(call.params)
 }

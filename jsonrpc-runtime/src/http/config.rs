@@ -4,8 +4,19 @@
 
 use std::time::Duration;
 
-use crate::budget::{DEFAULT_CONNECTION_MEMORY_BUDGET, DEFAULT_MEMORY_BUDGET};
+use crate::wire::budget::{DEFAULT_CONNECTION_MEMORY_BUDGET, DEFAULT_MEMORY_BUDGET};
 use crate::ServerBuilder;
+
+/// The default largest request body: 10 MiB.
+pub const DEFAULT_MAX_BODY_SIZE: usize = 10 * 1024 * 1024;
+
+/// The default time a client has to send a request's headers: 30 seconds.
+pub const DEFAULT_HEADER_READ_TIMEOUT: Duration = Duration::from_secs(30);
+
+/// The default largest number of connections served at once: 10,000. A connection beyond it
+/// closes the connection idle for longest and takes its place, or, when none is idle, is
+/// answered 503 and closed.
+pub const DEFAULT_MAX_CONNECTIONS: usize = 10_000;
 
 /// The default time a request's whole body may take to arrive once its headers have: 10 s.
 pub const DEFAULT_BODY_READ_TIMEOUT: Duration = Duration::from_secs(10);
@@ -45,9 +56,9 @@ pub(crate) struct HttpConfig {
 impl Default for HttpConfig {
     fn default() -> Self {
         HttpConfig {
-            max_body_size: crate::DEFAULT_MAX_BODY_SIZE,
-            header_read_timeout: crate::DEFAULT_HEADER_READ_TIMEOUT,
-            max_connections: crate::DEFAULT_MAX_CONNECTIONS,
+            max_body_size: DEFAULT_MAX_BODY_SIZE,
+            header_read_timeout: DEFAULT_HEADER_READ_TIMEOUT,
+            max_connections: DEFAULT_MAX_CONNECTIONS,
             body_read_timeout: DEFAULT_BODY_READ_TIMEOUT,
             idle_timeout: DEFAULT_IDLE_TIMEOUT,
             write_timeout: DEFAULT_WRITE_TIMEOUT,

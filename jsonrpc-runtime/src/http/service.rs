@@ -14,12 +14,13 @@ use http_body_util::{BodyExt, Full};
 
 use std::sync::Arc;
 
-use crate::budget::{Budget, Budgets, Held, Holding, OverBudget};
-use crate::context::{PeerAddr, RequestParts};
-use crate::handler::BoxFuture;
-use crate::host::AllowedHosts;
+use crate::http::config::{DEFAULT_BODY_READ_TIMEOUT, DEFAULT_MAX_BODY_SIZE};
+use crate::http::host::AllowedHosts;
+use crate::method::context::{PeerAddr, RequestParts};
+use crate::method::handler::BoxFuture;
+use crate::wire::budget::{Budget, Budgets, Held, Holding, OverBudget};
 use crate::ws::{self, WsConfig, WsShared};
-use crate::{Dispatcher, Error, DEFAULT_BODY_READ_TIMEOUT, DEFAULT_MAX_BODY_SIZE};
+use crate::{Dispatcher, Error};
 
 /// Answers JSON-RPC requests POSTed over HTTP, and WebSocket upgrades on the same path: a
 /// [`tower_service::Service`] for any request body, so it mounts as an axum route, runs under
@@ -264,8 +265,8 @@ impl RpcService {
             held: &mut answer_held,
         };
         let dispatching = (self.dispatcher).dispatch_budgeted(&body, Some(&parts), holding);
-        let answer = if body.len() > crate::heavy::HEAVY_BODY_BYTES {
-            crate::heavy::off_worker(dispatching).await
+        let answer = if body.len() > crate::http::heavy::HEAVY_BODY_BYTES {
+            crate::http::heavy::off_worker(dispatching).await
         } else {
             dispatching.await
         };
@@ -471,7 +472,9 @@ fn over_budget(close: bool, answer: Option<usize>) -> Response<Full<Bytes>> {
 
 /// A response with `status` whose body is a JSON-RPC error response with a null id.
 fn json_error(status: StatusCode, error: &Error) -> Response<Full<Bytes>> {
-    let mut response = Response::new(Full::new(Bytes::from(crate::response::error(error, None))));
+    let mut response = Response::new(Full::new(Bytes::from(crate::wire::response::error(
+        error, None,
+    ))));
     *response.status_mut() = status;
     response
         .headers_mut()

@@ -13,7 +13,7 @@ use std::time::{Duration, Instant};
 
 use futures_util::task::AtomicWaker;
 
-use crate::budget::Budget;
+use crate::wire::budget::Budget;
 
 /// How often the sweeper looks for connections idle past the timeout.
 const SWEEP_INTERVAL: Duration = Duration::from_secs(1);

@@ -9,7 +9,7 @@ use http::header::{HeaderValue, ALLOW, CACHE_CONTROL, CONTENT_TYPE};
 use http::{Method, Request, Response, StatusCode};
 use http_body_util::Full;
 
-use crate::handler::BoxFuture;
+use crate::method::handler::BoxFuture;
 
 /// The path the health check answers on when [`readiness`](crate::ServerBuilder::readiness) is
 /// set without a [`health`](crate::ServerBuilder::health) path: `/health`.
