@@ -266,8 +266,13 @@ async fn a_slow_reader_lags_and_the_subscription_ends() {
         .await
         .unwrap();
     let id = ticks.id().clone();
-    // Not read while the server sends all 50.
-    tokio::time::sleep(Duration::from_millis(300)).await;
+    // Not read while the server sends all 50, until the client, its buffer full, tells the
+    // server to stop.
+    let unsubscribe = server
+        .wait_for(|m| m["method"] == "unsubscribe_ticks")
+        .await
+        .expect("an unsubscribe call");
+    assert_eq!(unsubscribe["params"], json!([id]));
     let mut items = drain(&mut ticks).await.into_iter();
     for expected in 0..4 {
         assert_eq!(items.next().unwrap().unwrap(), expected);
@@ -279,12 +284,6 @@ async fn a_slow_reader_lags_and_the_subscription_ends() {
         other => panic!("{other:?}"),
     }
     assert!(items.next().is_none());
-    // The client told the server to stop.
-    let unsubscribe = server
-        .wait_for(|m| m["method"] == "unsubscribe_ticks")
-        .await
-        .expect("an unsubscribe call");
-    assert_eq!(unsubscribe["params"], json!([id]));
 }
 
 #[tokio::test]
@@ -320,7 +319,10 @@ async fn a_dropped_connection_fails_calls_and_ends_subscriptions() {
         let client = client.clone();
         async move { client.request::<u64>("sleep", [10_000]).await }
     });
-    tokio::time::sleep(Duration::from_millis(50)).await;
+    server
+        .wait_for(|m| m["method"] == "sleep")
+        .await
+        .expect("the call reached the server");
     let died = client.request::<Value>("die", ()).await.unwrap_err();
     assert!(is_closed(&died, "without a closing handshake"), "{died}");
     let pending = pending.await.unwrap().unwrap_err();

@@ -6,6 +6,7 @@
 //! which drains.
 
 mod client_ws_support;
+mod common;
 
 use std::net::SocketAddr;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -13,6 +14,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use client_ws_support::MiniServer;
+use common::started::Started;
 use futures_util::StreamExt;
 use jsonrpc_runtime::client::{
     ClientError, Id, Reconnect, Subscription, SubscriptionEvent, WsClient,
@@ -405,11 +407,10 @@ async fn unsubscribing_and_dropping_while_reconnecting() {
     assert!(calls_to(&server.backend, "unsubscribe_forever").is_empty());
 }
 
-/// Sleeps `ms` milliseconds, then returns `ms`.
+/// Sleeps `ms` milliseconds, then returns `ms`; notes its start in the server's `Started`.
 #[method]
-async fn nap(ms: u64) -> u64 {
-    tokio::time::sleep(Duration::from_millis(ms)).await;
-    ms
+async fn nap(ms: u64, started: Started) -> u64 {
+    started.nap(ms).await
 }
 
 /// How many times `tally` ran, shared by the servers of one test.
@@ -426,6 +427,7 @@ fn tally(tally: State<Tally>) -> u64 {
 async fn draining_server(
     addr: SocketAddr,
     tally: &Tally,
+    started: &Started,
 ) -> (
     SocketAddr,
     tokio::sync::oneshot::Sender<()>,
@@ -433,6 +435,7 @@ async fn draining_server(
 ) {
     let server = Server::builder()
         .state(tally.clone())
+        .state(started.clone())
         .drain_delay(Duration::from_millis(50))
         .bind(addr)
         .await
@@ -450,7 +453,9 @@ async fn draining_server(
 /// starts a new server on the port. Returns that call's outcome and how many times it ran.
 async fn a_call_unread_at_1001(resend: bool) -> (Result<u64, ClientError>, u64) {
     let tally = Tally::default();
-    let (addr, stop, running) = draining_server("127.0.0.1:0".parse().unwrap(), &tally).await;
+    let started = Started::default();
+    let (addr, stop, running) =
+        draining_server("127.0.0.1:0".parse().unwrap(), &tally, &started).await;
     let client = WsClient::builder()
         .reconnect(policy().resend_on_going_away(resend))
         .connect(&format!("ws://{addr}/"))
@@ -460,8 +465,9 @@ async fn a_call_unread_at_1001(resend: bool) -> (Result<u64, ClientError>, u64) 
         let client = client.clone();
         async move { client.request::<u64>("nap", [1000]).await }
     });
-    tokio::time::sleep(Duration::from_millis(50)).await;
+    started.wait_for(1).await;
     stop.send(()).unwrap();
+    // Past the 50 ms drain delay, after which the connection reads no more calls.
     tokio::time::sleep(Duration::from_millis(300)).await;
     let late = tokio::spawn({
         let client = client.clone();
@@ -473,7 +479,7 @@ async fn a_call_unread_at_1001(resend: bool) -> (Result<u64, ClientError>, u64) 
         .await
         .unwrap()
         .unwrap();
-    let (_, _stop, _running) = draining_server(addr, &tally).await;
+    let (_, _stop, _running) = draining_server(addr, &tally, &started).await;
     let outcome = within("the late call", late).await.unwrap();
     (outcome, tally.0.load(Ordering::SeqCst))
 }

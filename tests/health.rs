@@ -134,16 +134,26 @@ async fn the_health_path_answers_503_from_the_shutdown_on_while_calls_are_still_
         .drain_delay(Duration::from_millis(600));
     let mut server = TestServer::start(builder).await;
     assert_eq!(request(&server, "GET", "/health").await.status, 200);
-    checked.store(false, Ordering::SeqCst);
     let stopped = server.shutdown();
-    tokio::time::sleep(Duration::from_millis(50)).await;
-    let response = request(&server, "GET", "/health").await;
+    // Polled until the server has taken in the shutdown, the flag cleared before each request:
+    // the answer that says "draining" must not have asked the hook.
+    let started = std::time::Instant::now();
+    let response = loop {
+        checked.store(false, Ordering::SeqCst);
+        let response = request(&server, "GET", "/health").await;
+        if response.status != 200 {
+            break response;
+        }
+        assert!(started.elapsed() < Duration::from_secs(5), "never draining");
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    };
     assert_eq!(response.status, 503);
     assert_eq!(response.text(), "draining\n");
     assert_eq!(response.header("connection"), Some("close"));
     // Draining answers at once, without asking the hook.
     assert!(!checked.load(Ordering::SeqCst));
-    // The delay runs in full with a health path, and calls are answered meanwhile.
+    // The delay runs in full with a health path, and calls are answered meanwhile: 200 ms in,
+    // short of the 600 ms delay, the server must still be there.
     tokio::time::sleep(Duration::from_millis(200)).await;
     let response = server.post(PING).await;
     assert_eq!(response.status, 200);

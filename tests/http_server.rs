@@ -5,6 +5,7 @@ mod common;
 
 use std::time::{Duration, Instant};
 
+use common::started::Started;
 use common::{read_response, send_post, TestServer};
 use jsonrpc_runtime::{method, Server, State};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
@@ -14,10 +15,10 @@ async fn ping() -> &'static str {
     "pong"
 }
 
+/// Sleeps `ms` milliseconds, then returns `ms`; notes its start in the server's `Started`.
 #[method]
-async fn sleep(ms: u64) -> u64 {
-    tokio::time::sleep(Duration::from_millis(ms)).await;
-    ms
+async fn sleep(ms: u64, started: Started) -> u64 {
+    started.nap(ms).await
 }
 
 #[method]
@@ -225,14 +226,15 @@ async fn missing_state_fails_bind_with_invalid_input() {
 
 #[tokio::test]
 async fn graceful_shutdown_finishes_requests_in_flight() {
-    let mut server = TestServer::start(builder()).await;
+    let started = Started::default();
+    let mut server = TestServer::start(builder().state(started.clone())).await;
     let mut connection = server.connect().await;
     send_post(
         &mut connection,
         r#"{"jsonrpc":"2.0","method":"sleep","params":[300],"id":7}"#,
     )
     .await;
-    tokio::time::sleep(Duration::from_millis(50)).await;
+    started.wait_for(1).await;
     let started = Instant::now();
     let task = server.shutdown();
     let response = read_response(&mut connection).await;

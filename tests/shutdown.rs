@@ -9,6 +9,7 @@ use std::process::{ExitStatus, Stdio};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
+use common::started::Started;
 use common::{read_response, send_post, RawResponse, TestServer};
 use jsonrpc_runtime::{method, Server};
 use tokio::io::{AsyncBufReadExt, AsyncReadExt, AsyncWriteExt, BufReader};
@@ -18,10 +19,10 @@ use tokio::process::{Child, Command};
 /// The longest any step of these tests waits.
 const WAIT: Duration = Duration::from_secs(5);
 
+/// Sleeps `ms` milliseconds, then returns `ms`; notes its start in the server's `Started`.
 #[method]
-async fn nap(ms: u64) -> u64 {
-    tokio::time::sleep(Duration::from_millis(ms)).await;
-    ms
+async fn nap(ms: u64, started: Started) -> u64 {
+    started.nap(ms).await
 }
 
 #[method]
@@ -41,6 +42,12 @@ fn tally() -> u64 {
 fn sleep_call(ms: u64, id: u64) -> String {
     format!(r#"{{"jsonrpc":"2.0","method":"sleep","params":[{ms}],"id":{id}}}"#)
 }
+
+/// A `ping` sent after a slow call on a WebSocket or stream connection: the server reads a
+/// connection's messages in order and runs its calls side by side, so the pong says it has the
+/// slow call, still running (the spec server in a child process offers no other signal).
+const PING_6: &str = r#"{"jsonrpc":"2.0","method":"ping","id":6}"#;
+const PONG_6: &str = r#"{"jsonrpc":"2.0","result":"pong","id":6}"#;
 
 /// The spec server as a child process, and where it listens.
 struct SpecServer {
@@ -107,10 +114,16 @@ impl SpecServer {
         BufReader::new(TcpStream::connect(self.addr()).await.expect("connect"))
     }
 
-    /// A call on a new connection, written but not read.
+    /// A call on a new connection, written but not read, that the server has taken in: see
+    /// [`start_request`].
     async fn start_call(&self, body: &str) -> BufReader<TcpStream> {
         let mut connection = self.connect().await;
-        send_post(&mut connection, body).await;
+        start_request(&mut connection, body.len()).await;
+        connection
+            .get_mut()
+            .write_all(body.as_bytes())
+            .await
+            .unwrap();
         connection
     }
 
@@ -120,6 +133,24 @@ impl SpecServer {
         get_on(&mut connection, path).await;
         within("a GET", read_response(&mut connection)).await
     }
+}
+
+/// Writes the head of a POST of `length` bytes with `Expect: 100-continue`, and returns at the
+/// server's `100 Continue`, which it sends once it has read the head and starts on the body.
+/// From then on the request is in flight, which the drain waits for: the signal that the server
+/// has it, where the child process offers no other (the body is for the caller to write).
+async fn start_request(connection: &mut BufReader<TcpStream>, length: usize) {
+    let head = format!(
+        "POST / HTTP/1.1\r\nHost: test\r\nContent-Type: application/json\r\n\
+         Content-Length: {length}\r\nExpect: 100-continue\r\n\r\n"
+    );
+    connection
+        .get_mut()
+        .write_all(head.as_bytes())
+        .await
+        .unwrap();
+    let interim = within("the server's 100 Continue", read_response(connection)).await;
+    assert_eq!(interim.status, 100, "{interim:?}");
 }
 
 async fn get_on(connection: &mut BufReader<TcpStream>, path: &str) {
@@ -151,7 +182,6 @@ async fn sigterm_answers_every_call_in_flight_and_exits_0() {
     for id in 0..8 {
         calls.push(server.start_call(&sleep_call(300, id)).await);
     }
-    tokio::time::sleep(Duration::from_millis(100)).await;
     server.signal("TERM");
     for (id, connection) in calls.iter_mut().enumerate() {
         let response = within("an answer", read_response(connection)).await;
@@ -235,12 +265,8 @@ async fn the_drain_timeout_cuts_off_a_call_that_never_ends_and_a_stalled_body() 
     let mut endless = server.start_call(&sleep_call(60_000, 1)).await;
     // A client that stops in the middle of its body.
     let mut stalled = server.connect().await;
-    stalled
-        .get_mut()
-        .write_all(b"POST / HTTP/1.1\r\nHost: test\r\nContent-Length: 100\r\n\r\n{\"jsonrpc\"")
-        .await
-        .unwrap();
-    tokio::time::sleep(Duration::from_millis(100)).await;
+    start_request(&mut stalled, 100).await;
+    stalled.get_mut().write_all(b"{\"jsonrpc\"").await.unwrap();
     let started = Instant::now();
     server.signal("TERM");
     let status = server.exit_within(WAIT).await;
@@ -264,8 +290,8 @@ async fn a_second_signal_exits_at_once() {
     ])
     .await;
     let mut endless = server.start_call(&sleep_call(60_000, 1)).await;
-    tokio::time::sleep(Duration::from_millis(100)).await;
     server.signal("TERM");
+    // Long enough for a server that ignored its call to have exited, which must not happen.
     tokio::time::sleep(Duration::from_millis(300)).await;
     assert!(
         server.child.try_wait().unwrap().is_none(),
@@ -289,12 +315,20 @@ async fn a_stream_server_answers_its_calls_in_flight_on_sigterm() {
     let mut connection = server.connect().await;
     connection
         .get_mut()
-        .write_all(format!("{}\n", sleep_call(300, 5)).as_bytes())
+        .write_all(format!("{}\n{PING_6}\n", sleep_call(300, 5)).as_bytes())
         .await
         .unwrap();
-    tokio::time::sleep(Duration::from_millis(100)).await;
-    server.signal("TERM");
     let mut line = String::new();
+    within("the pong", connection.read_line(&mut line))
+        .await
+        .unwrap();
+    assert_eq!(
+        line.trim_end(),
+        PONG_6,
+        "the pong comes before the sleep's answer"
+    );
+    server.signal("TERM");
+    line.clear();
     within("the answer", connection.read_line(&mut line))
         .await
         .unwrap();
@@ -321,7 +355,15 @@ async fn during_the_delay_idle_connections_stay_open_and_answers_close_them() {
 
     let started = Instant::now();
     let stopped = server.shutdown();
-    tokio::time::sleep(Duration::from_millis(200)).await;
+    // New connections are still accepted, and once the server drains their answers close them.
+    loop {
+        let response = within("an answer", server.post(HELLO)).await;
+        if response.header("connection") == Some("close") {
+            break;
+        }
+        assert!(started.elapsed() < WAIT, "the server never began to drain");
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
     // The idle pooled connection was not closed: a balancer may just have written into it.
     send_post(&mut pooled, HELLO).await;
     let response = within("an answer", read_response(&mut pooled)).await;
@@ -331,9 +373,6 @@ async fn during_the_delay_idle_connections_stay_open_and_answers_close_them() {
     );
     assert_eq!(response.header("connection"), Some("close"));
     assert!(read_rest(&mut pooled).await.is_empty());
-    // New connections are still accepted, and answered the same way.
-    let response = within("an answer", server.post(HELLO)).await;
-    assert_eq!(response.header("connection"), Some("close"));
     // No connection is left and there is no health path: the delay ends early.
     within("the server to stop", stopped)
         .await
@@ -378,7 +417,10 @@ async fn http2_connections_get_goaway_at_the_signal() {
 
 #[tokio::test]
 async fn connections_in_the_accept_queue_are_served_before_the_listener_closes() {
-    let builder = Server::builder().drain_delay(Duration::ZERO);
+    let started = Started::default();
+    let builder = Server::builder()
+        .state(started.clone())
+        .drain_delay(Duration::ZERO);
     let mut server = TestServer::start(builder).await;
     let mut busy = server.connect().await;
     send_post(
@@ -386,7 +428,7 @@ async fn connections_in_the_accept_queue_are_served_before_the_listener_closes()
         r#"{"jsonrpc":"2.0","method":"nap","params":[300],"id":1}"#,
     )
     .await;
-    tokio::time::sleep(Duration::from_millis(50)).await;
+    started.wait_for(1).await;
     // Connections the server has not accepted yet: made with blocking calls, so that the
     // server (on this test's single thread) does not run until the signal has been given.
     let mut queued = Vec::new();
@@ -444,7 +486,11 @@ async fn on_sigterm_a_websocket_gets_its_call_answered_then_1001() {
     ws.send(Message::Text(sleep_call(300, 9).into()))
         .await
         .unwrap();
-    tokio::time::sleep(Duration::from_millis(100)).await;
+    ws.send(Message::Text(PING_6.into())).await.unwrap();
+    match within("the pong", ws.next()).await {
+        Some(Ok(Message::Text(text))) => assert_eq!(text.as_str(), PONG_6),
+        other => panic!("{other:?}"),
+    }
     server.signal("TERM");
     match within("the answer", ws.next()).await {
         Some(Ok(Message::Text(text))) => {
@@ -467,7 +513,9 @@ async fn after_its_1001_a_websocket_reads_on_to_the_clients_close_and_runs_nothi
     use tokio_tungstenite::tungstenite::client::IntoClientRequest;
     use tokio_tungstenite::tungstenite::Message;
 
+    let started = Started::default();
     let server = Server::builder()
+        .state(started.clone())
         .drain_delay(Duration::from_millis(50))
         .bind("127.0.0.1:0")
         .await
@@ -490,7 +538,7 @@ async fn after_its_1001_a_websocket_reads_on_to_the_clients_close_and_runs_nothi
     ))
     .await
     .unwrap();
-    tokio::time::sleep(Duration::from_millis(50)).await;
+    started.wait_for(1).await;
     stop.send(()).unwrap();
     // Past the drain delay the connection no longer reads calls: this one is sent while the
     // server finishes `nap`, as a client that has not seen the close yet would.
@@ -534,7 +582,9 @@ async fn the_drain_timeout_cuts_off_a_websocket_call_that_never_ends() {
     use tokio_tungstenite::tungstenite::Message;
 
     // In-process, so that nothing but the server itself can end the connection.
+    let started = Started::default();
     let server = Server::builder()
+        .state(started.clone())
         .drain_delay(Duration::from_millis(50))
         .drain_timeout(Duration::from_millis(500))
         .bind("127.0.0.1:0")
@@ -558,8 +608,8 @@ async fn the_drain_timeout_cuts_off_a_websocket_call_that_never_ends() {
     ))
     .await
     .unwrap();
-    tokio::time::sleep(Duration::from_millis(100)).await;
-    let started = Instant::now();
+    started.wait_for(1).await;
+    let stopping = Instant::now();
     stop.send(()).unwrap();
     within("the server to stop", running)
         .await
@@ -571,8 +621,8 @@ async fn the_drain_timeout_cuts_off_a_websocket_call_that_never_ends() {
         Some(Ok(other)) => panic!("{other:?}"),
     }
     assert!(
-        started.elapsed() < Duration::from_secs(3),
+        stopping.elapsed() < Duration::from_secs(3),
         "took {:?}",
-        started.elapsed()
+        stopping.elapsed()
     );
 }

@@ -2,6 +2,7 @@
 //! process), in both framings: every method, concurrency, limits and broken framing, the end of
 //! input, and two-way calls through `Peer` and `StreamClient`.
 
+mod common;
 #[path = "../examples/spec_server.rs"]
 #[allow(dead_code)]
 mod spec_server;
@@ -9,6 +10,7 @@ mod spec_server;
 use std::future::Future;
 use std::time::{Duration, Instant};
 
+use common::started::Started;
 use jsonrpc_runtime::stream::{Framing, ListenAddr, StreamClient, StreamConfig};
 use jsonrpc_runtime::{method, Methods, Peer, PeerError};
 use serde_json::{json, Value};
@@ -29,9 +31,16 @@ struct Listening {
 }
 
 async fn listen(kind: &str, framing: Framing, config: StreamConfig) -> Listening {
-    let builder = spec_server::builder()
-        .methods(server_methods())
-        .stream(config);
+    listen_with(spec_server::builder().stream(config), kind, framing).await
+}
+
+/// [`listen`], for a `builder` the test has added to (state, settings).
+async fn listen_with(
+    builder: jsonrpc_runtime::ServerBuilder,
+    kind: &str,
+    framing: Framing,
+) -> Listening {
+    let builder = builder.methods(server_methods());
     let server = match kind {
         "tcp" => builder.bind_tcp("127.0.0.1:0", framing).await.unwrap(),
         _ => {
@@ -378,9 +387,10 @@ async fn a_peer_over_http_fails_with_a_clear_error() {
 /// Set when a `held` call's future is dropped before it completes.
 static HELD_DROPPED: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
 
-/// Waits a minute; notes it if its future is dropped first.
+/// Notes its start in the server's `Started`, then waits a minute; notes it if its future is
+/// dropped first.
 #[method]
-async fn held() {
+async fn held(started: Started) {
     struct NoteDrop;
     impl Drop for NoteDrop {
         fn drop(&mut self) {
@@ -388,12 +398,17 @@ async fn held() {
         }
     }
     let _guard = NoteDrop;
+    started.begin();
     tokio::time::sleep(Duration::from_secs(60)).await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn when_the_client_goes_its_calls_in_flight_are_dropped() {
-    let server = listen("tcp", Framing::Lines, StreamConfig::new()).await;
+    let started = Started::default();
+    let builder = spec_server::builder()
+        .state(started.clone())
+        .stream(StreamConfig::new());
+    let server = listen_with(builder, "tcp", Framing::Lines).await;
     let ListenAddr::Tcp(addr) = server.addr else {
         unreachable!()
     };
@@ -401,7 +416,7 @@ async fn when_the_client_goes_its_calls_in_flight_are_dropped() {
     tcp.write_all(b"{\"jsonrpc\":\"2.0\",\"method\":\"held\",\"id\":1}\n")
         .await
         .unwrap();
-    tokio::time::sleep(Duration::from_millis(100)).await;
+    started.wait_for(1).await;
     assert!(!HELD_DROPPED.load(std::sync::atomic::Ordering::SeqCst));
     // An abrupt close (not a half-close): the server drops the call rather than finish it.
     drop(tcp);

@@ -3,6 +3,7 @@
 //! connection, concurrency, subscriptions, fan-out, disconnects, slow readers, close codes,
 //! keep-alive, origins and graceful shutdown.
 
+mod common;
 #[path = "../examples/spec_server.rs"]
 #[allow(dead_code)]
 mod spec_server;
@@ -10,6 +11,7 @@ mod ws_support;
 
 use std::time::{Duration, Instant};
 
+use common::started::Started;
 use jsonrpc_runtime::ws::{OriginPolicy, WsConfig};
 use jsonrpc_runtime::{method, subscription, Error, PendingSink};
 use serde_json::{json, Value};
@@ -36,6 +38,12 @@ async fn checked(pending: PendingSink<i64>, n: i64) -> Result<(), Error> {
 #[method]
 fn blob(kib: usize) -> String {
     "x".repeat(kib * 1024)
+}
+
+/// The spec server's `sleep`, noting its start in the server's `Started`.
+#[method]
+async fn nap(ms: u64, started: Started) -> u64 {
+    started.nap(ms).await
 }
 
 async fn spec() -> Running {
@@ -368,12 +376,13 @@ async fn a_peer_that_stops_answering_pings_is_closed() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn graceful_shutdown_answers_calls_in_flight_then_closes_with_1001() {
-    let server = spec().await;
+    let started = Started::default();
+    let server = Running::start(spec_server::builder().state(started.clone())).await;
     let addr = server.addr;
     let mut ws = Ws::connect(addr).await;
-    ws.send(r#"{"jsonrpc":"2.0","method":"sleep","params":[400],"id":1}"#)
+    ws.send(r#"{"jsonrpc":"2.0","method":"nap","params":[400],"id":1}"#)
         .await;
-    tokio::time::sleep(Duration::from_millis(50)).await;
+    started.wait_for(1).await;
     let stopped = server.shut_down();
     assert_eq!(
         ws.next().await,

@@ -1,6 +1,8 @@
 //! Helpers shared by the integration tests.
 #![allow(dead_code)]
 
+pub mod started;
+
 use jsonrpc_runtime::Dispatcher;
 use serde_json::Value;
 

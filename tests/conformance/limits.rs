@@ -4,10 +4,19 @@
 
 use std::time::{Duration, Instant};
 
+use jsonrpc_runtime::method;
 use serde_json::{json, Value};
 
+use crate::common::started::Started;
 use crate::harness::{self, assert_error, local, members, target, Endpoint, PING, PONG};
 use crate::spec_server;
+
+/// The spec server's `sleep`, noting its start in the server's `Started`: for the limit tests,
+/// whose servers are in-process in both modes.
+#[method]
+async fn nap(ms: u64, started: Started) -> u64 {
+    started.nap(ms).await
+}
 
 /// Sends only the head of a POST that declares `length` bytes, and expects 413 at once, then
 /// the connection closed.
@@ -222,17 +231,21 @@ async fn a_connection_over_the_limit_takes_the_place_of_the_idlest() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_connection_over_the_limit_with_none_idle_gets_503_at_once() {
-    let server = local(spec_server::builder().max_connections(2)).await;
+    let naps = Started::default();
+    let builder = spec_server::builder()
+        .state(naps.clone())
+        .max_connections(2);
+    let server = local(builder).await;
     // Two connections, each in the middle of a call.
     let mut busy = Vec::new();
     for _ in 0..2 {
         let mut connection = server.connect().await;
         connection
-            .send_post(r#"{"jsonrpc":"2.0","method":"sleep","params":[2000],"id":1}"#)
+            .send_post(r#"{"jsonrpc":"2.0","method":"nap","params":[2000],"id":1}"#)
             .await;
         busy.push(connection);
     }
-    tokio::time::sleep(Duration::from_millis(200)).await;
+    naps.wait_for(2).await;
     let started = Instant::now();
     let mut third = server.connect().await;
     third.send_post(PING).await;
