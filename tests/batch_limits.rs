@@ -339,9 +339,9 @@ async fn http_the_limit_stops_the_batch_and_cancels_running_calls() {
 
 // (c) Many big answers: the response stays within the limit and its short errors, quickly.
 
-/// 9,999 calls of about 100 KiB each, and a minute-long call among the first (not the very
-/// first: the calls more than `max_concurrent_calls` after it would wait for it to finish),
-/// against the default limit:
+/// 9,999 calls of about 100 KiB each, and a minute-long call among the first (which holds
+/// back none of them: it takes one of the `max_concurrent_calls` places), against the default
+/// limit:
 /// the time the answer took, and the most bytes allocated at once meanwhile (in the whole
 /// process: over HTTP, the server's and the client's).
 async fn many_big_answers_stay_bounded(http: bool) -> (Duration, usize) {

@@ -186,8 +186,8 @@ impl Dispatcher {
     /// Runs the calls of a batch into `answers`, until the last is answered or an answer is
     /// over the size limit.
     ///
-    /// Calls start in order. Call `i` starts once the answers before `i - max_concurrent_calls`
-    /// are all in, so at most `max_concurrent_calls` run at a time. A call that completes as it
+    /// Calls start in order, as long as fewer than `max_concurrent_calls` are running: a slow
+    /// call holds back no other while there is room beside it. A call that completes as it
     /// starts (most do) is answered on the spot; only the others wait in a set of running calls.
     async fn run_batch<'a>(
         &'a self,
@@ -196,18 +196,13 @@ impl Dispatcher {
         session: Option<&'a MessageScope>,
         answers: &mut response::Batch<'a>,
     ) -> Result<(), OverLimit> {
-        let limit = self.inner.limits.max_concurrent_calls;
-        // Which answers are still to come, by index, and how many leading answers are all in.
-        let mut waiting = Vec::new();
-        let mut settled = 0;
+        let limit = self.inner.limits.max_concurrent_calls.max(1);
         let mut running = FuturesUnordered::new();
         for entry in entries {
-            while answers.len() - settled >= limit {
+            while running.len() >= limit {
                 if let Some((index, answer)) = running.next().await {
                     answers.set(index, answer)?;
-                    waiting.retain(|&i| i != index);
                 }
-                settled = waiting.first().copied().unwrap_or(answers.len());
             }
             match self.start(entry, transport, session) {
                 Started::Done(answer) => answers.push(answer)?,
@@ -219,14 +214,10 @@ impl Dispatcher {
                         Poll::Pending => {
                             let index = answers.len();
                             running.push(call.map(move |answer| (index, answer)));
-                            waiting.push(index);
                             answers.push_running();
                         }
                     }
                 }
-            }
-            if waiting.is_empty() {
-                settled = answers.len();
             }
         }
         while let Some((index, answer)) = running.next().await {
