@@ -59,6 +59,14 @@ use crate::{Dispatcher, Error};
 /// ```
 #[derive(Clone)]
 pub struct RpcService {
+    // One reference for the whole service: `tower`'s `call` clones it for every request, and
+    // each reference count is a cache line that every connection's thread writes.
+    inner: Arc<Settings>,
+}
+
+/// What an [`RpcService`] answers with.
+#[derive(Clone)]
+struct Settings {
     dispatcher: Dispatcher,
     max_body_size: usize,
     body_read_timeout: Duration,
@@ -72,12 +80,14 @@ impl RpcService {
     /// ([`DEFAULT_MAX_BODY_SIZE`]).
     pub fn new(dispatcher: Dispatcher) -> Self {
         RpcService {
-            dispatcher,
-            max_body_size: DEFAULT_MAX_BODY_SIZE,
-            body_read_timeout: DEFAULT_BODY_READ_TIMEOUT,
-            memory_budget: None,
-            ws: Arc::new(WsShared::new(WsConfig::default())),
-            allowed_hosts: None,
+            inner: Arc::new(Settings {
+                dispatcher,
+                max_body_size: DEFAULT_MAX_BODY_SIZE,
+                body_read_timeout: DEFAULT_BODY_READ_TIMEOUT,
+                memory_budget: None,
+                ws: Arc::new(WsShared::new(WsConfig::default())),
+                allowed_hosts: None,
+            }),
         }
     }
 
@@ -109,13 +119,13 @@ impl RpcService {
         I: IntoIterator<Item = S>,
         S: AsRef<str>,
     {
-        self.allowed_hosts = Some(Arc::new(AllowedHosts::new(hosts)));
+        Arc::make_mut(&mut self.inner).allowed_hosts = Some(Arc::new(AllowedHosts::new(hosts)));
         self
     }
 
     /// Runs WebSocket connections with `config` (see [`WsConfig`] for the defaults).
     pub fn websocket(mut self, config: WsConfig) -> Self {
-        self.ws = Arc::new(WsShared::new(config));
+        Arc::make_mut(&mut self.inner).ws = Arc::new(WsShared::new(config));
         self
     }
 
@@ -126,18 +136,18 @@ impl RpcService {
     /// your own hyper loop, await it in your graceful shutdown: WebSocket connections have left
     /// the HTTP server's hands, so its own graceful shutdown does not wait for them.
     pub async fn close_websockets(&self) {
-        self.ws.shut_down().await;
+        self.inner.ws.shut_down().await;
     }
 
     /// Ends every WebSocket connection at once, dropping the calls still running: for a drain
     /// that has run out of time.
     pub async fn cut_websockets(&self) {
-        self.ws.cut().await;
+        self.inner.ws.cut().await;
     }
 
     /// The largest request body accepted, in bytes; larger bodies get 413.
     pub fn max_body_size(mut self, bytes: usize) -> Self {
-        self.max_body_size = bytes;
+        Arc::make_mut(&mut self.inner).max_body_size = bytes;
         self
     }
 
@@ -150,7 +160,7 @@ impl RpcService {
     /// The timer starts only when the body is not already there with the headers, so small
     /// requests never arm one.
     pub fn body_read_timeout(mut self, timeout: Duration) -> Self {
-        self.body_read_timeout = timeout;
+        Arc::make_mut(&mut self.inner).body_read_timeout = timeout;
         self
     }
 
@@ -162,21 +172,22 @@ impl RpcService {
     /// built-in [`Server`](crate::Server) sets one (see
     /// [`ServerBuilder::memory_budget`](crate::ServerBuilder::memory_budget)).
     pub fn memory_budget(mut self, bytes: usize) -> Self {
-        self.memory_budget = Some(Budget::new(bytes));
+        Arc::make_mut(&mut self.inner).memory_budget = Some(Budget::new(bytes));
         self
     }
 
     /// The largest WebSocket message: the configured one, or the body limit.
     fn max_message_size(&self) -> usize {
-        self.ws
+        self.inner
+            .ws
             .config
             .max_message_size
-            .unwrap_or(self.max_body_size)
+            .unwrap_or(self.inner.max_body_size)
     }
 
     /// The dispatcher behind the service.
     pub fn dispatcher(&self) -> &Dispatcher {
-        &self.dispatcher
+        &self.inner.dispatcher
     }
 
     /// Answers one HTTP request. `peer` is the client's address when the caller knows it; else a
@@ -204,14 +215,20 @@ impl RpcService {
         B: Body,
         B::Error: Into<Box<dyn std::error::Error + Send + Sync>>,
     {
-        if let Some(hosts) = &self.allowed_hosts {
+        if let Some(hosts) = &self.inner.allowed_hosts {
             if !hosts.allows(&request) {
                 return forbidden_host();
             }
         }
         if ws::is_upgrade(&request) {
             let max_message_size = self.max_message_size();
-            return ws::upgrade(request, peer, &self.dispatcher, &self.ws, max_message_size);
+            return ws::upgrade(
+                request,
+                peer,
+                &self.inner.dispatcher,
+                &self.inner.ws,
+                max_message_size,
+            );
         }
         if request.method() != Method::POST {
             let mut response = plain(
@@ -229,12 +246,12 @@ impl RpcService {
             .get(CONTENT_LENGTH)
             .and_then(|value| value.to_str().ok())
             .and_then(|value| value.parse::<u64>().ok());
-        if declared.is_some_and(|length| length > self.max_body_size as u64) {
-            return too_large(self.max_body_size);
+        if declared.is_some_and(|length| length > self.inner.max_body_size as u64) {
+            return too_large(self.inner.max_body_size);
         }
         let http1 = request.version() <= Version::HTTP_11;
         let budgets = Budgets {
-            total: self.memory_budget.as_ref(),
+            total: self.inner.memory_budget.as_ref(),
             connection: connection_budget,
         };
         let (head, body) = request.into_parts();
@@ -243,8 +260,8 @@ impl RpcService {
         let declared = declared.and_then(|length| usize::try_from(length).ok());
         let body = match self.read_body(body, declared, &budgets, &mut held).await {
             Ok(body) => body,
-            Err(BodyError::TooLarge) => return too_large(self.max_body_size),
-            Err(BodyError::TimedOut) => return body_timed_out(self.body_read_timeout, http1),
+            Err(BodyError::TooLarge) => return too_large(self.inner.max_body_size),
+            Err(BodyError::TimedOut) => return body_timed_out(self.inner.body_read_timeout, http1),
             Err(BodyError::OverBudget) => return over_budget(http1, None),
             Err(BodyError::Read(error)) => {
                 tracing::debug!(%error, "reading a request body failed");
@@ -264,7 +281,10 @@ impl RpcService {
             budgets,
             held: &mut answer_held,
         };
-        let dispatching = (self.dispatcher).dispatch_budgeted(&body, Some(&parts), holding);
+        let dispatching = self
+            .inner
+            .dispatcher
+            .dispatch_budgeted(&body, Some(&parts), holding);
         let answer = if body.len() > crate::http::heavy::HEAVY_BODY_BYTES {
             crate::http::heavy::off_worker(dispatching).await
         } else {
@@ -338,7 +358,7 @@ impl RpcService {
         B: Body,
         B::Error: Into<Box<dyn std::error::Error + Send + Sync>>,
     {
-        let reading = read_body(body, self.max_body_size, declared, budgets, held);
+        let reading = read_body(body, self.inner.max_body_size, declared, budgets, held);
         let mut reading = std::pin::pin!(reading);
         // Most bodies come with their headers: only a body still on its way arms a timer.
         let first =
@@ -346,7 +366,7 @@ impl RpcService {
                 .await;
         match first {
             Poll::Ready(read) => read,
-            Poll::Pending => tokio::time::timeout(self.body_read_timeout, reading)
+            Poll::Pending => tokio::time::timeout(self.inner.body_read_timeout, reading)
                 .await
                 .unwrap_or(Err(BodyError::TimedOut)),
         }
