@@ -92,8 +92,43 @@ pub(crate) fn error(error: &Error, id: Option<&RawValue>) -> Vec<u8> {
 }
 
 /// The -32700 response for a body that is not JSON.
+///
+/// Written straight into the buffer: the same bytes as [`error`] with the cause's text as
+/// `data`, without building the text, an [`Error`] and a `Value` first (a client sending
+/// garbage should cost little).
 pub(crate) fn parse_error(cause: &serde_json::Error) -> Vec<u8> {
-    error(&Error::parse_error().with_data(cause.to_string()), None)
+    use std::fmt::Write;
+    let mut bytes = Vec::with_capacity(128);
+    bytes.extend_from_slice(PARSE_ERROR_HEAD);
+    // Writing to a vector cannot fail.
+    let _ = write!(JsonStringContents(&mut bytes), "{cause}");
+    bytes.extend_from_slice(br#""},"id":null}"#);
+    bytes
+}
+
+/// A parse error response up to the opening quote of its `data`.
+const PARSE_ERROR_HEAD: &[u8] =
+    br#"{"jsonrpc":"2.0","error":{"code":-32700,"message":"Parse error","data":""#;
+
+/// Writes text into a buffer as the contents of a JSON string, escaped as serde_json escapes.
+struct JsonStringContents<'a>(&'a mut Vec<u8>);
+
+impl std::fmt::Write for JsonStringContents<'_> {
+    fn write_str(&mut self, text: &str) -> std::fmt::Result {
+        if !text
+            .bytes()
+            .any(|byte| byte < 0x20 || byte == b'"' || byte == b'\\')
+        {
+            self.0.extend_from_slice(text.as_bytes());
+            return Ok(());
+        }
+        // Rare (a message quoting the input): serde_json's own escaping, less its quotes.
+        let start = self.0.len();
+        serde_json::to_writer(&mut *self.0, text).map_err(|_| std::fmt::Error)?;
+        self.0.remove(start);
+        self.0.pop();
+        Ok(())
+    }
 }
 
 /// The -32700 response for a body nested deeper than the limit.
@@ -294,4 +329,48 @@ fn push_id(bytes: &mut Vec<u8>, id: Option<&RawValue>) {
     bytes.extend_from_slice(br#","id":"#);
     bytes.extend_from_slice(id.map_or("null", RawValue::get).as_bytes());
     bytes.push(b'}');
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_parse_error_is_written_as_the_error_object_would_be() {
+        for body in [
+            &b"{"[..],
+            br#"{"jsonrpc":"2.0","method":"foobar,"params":"bar","baz]"#,
+            b"[1,2",
+            b"nul",
+            b"\"\\q\"",
+            b"{\"a\":1}\n\n  x",
+        ] {
+            let cause = serde_json::from_slice::<serde_json::Value>(body).unwrap_err();
+            let expected = error(&Error::parse_error().with_data(cause.to_string()), None);
+            assert_eq!(
+                String::from_utf8(parse_error(&cause)).unwrap(),
+                String::from_utf8(expected).unwrap()
+            );
+        }
+    }
+
+    #[test]
+    fn text_is_escaped_as_serde_json_escapes_it() {
+        use std::fmt::Write;
+        for text in [
+            "plain",
+            "a \"quoted\" word",
+            "back\\slash",
+            "tab\tnew\nline\u{1}",
+            "é ✓",
+        ] {
+            let mut bytes = Vec::new();
+            write!(JsonStringContents(&mut bytes), "<{text}>").unwrap();
+            let quoted = serde_json::to_string(&format!("<{text}>")).unwrap();
+            assert_eq!(
+                String::from_utf8(bytes).unwrap(),
+                quoted[1..quoted.len() - 1]
+            );
+        }
+    }
 }
