@@ -306,7 +306,7 @@ table() {
                     k = wl SUBSEP refs[r]
                     if (!(k in seen)) continue
                     line = line sprintf("%sours / %s: %s calls/s, %s CPU per call", (line == "" ? "" : "; "),
-                        substr(refs[r], 6), ratio(cps[o], cps[k]), ratio(cpu[o], cpu[k]))
+                        (refs[r] == "ping_hyper_auto" ? "hyper-auto" : substr(refs[r], 6)), ratio(cps[o], cps[k]), ratio(cpu[o], cpu[k]))
                 }
                 if (line != "") printf "- **%s**: %s\n", wl, line
             }

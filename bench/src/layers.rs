@@ -125,6 +125,10 @@ pub fn main(layer: Layer, name: &str, addr: &str) -> std::io::Result<()> {
     let fixed = Fixed::new();
     crate::server_runtime().block_on(async move {
         let listener = TcpListener::bind(addr).await?;
+        // Registered before the line that tells a script it may send SIGINT: a background job
+        // of a non-interactive shell starts with SIGINT ignored, so a signal sent before the
+        // handler is in place would be lost and the server never stop.
+        let interrupt = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::interrupt())?;
         eprintln!("{name} listening on {}", listener.local_addr()?);
         if layer < Layer::Dispatch {
             let read = if layer < Layer::Body {
@@ -132,7 +136,7 @@ pub fn main(layer: Layer, name: &str, addr: &str) -> std::io::Result<()> {
             } else {
                 Read::Ours
             };
-            return serve(listener, layer, move |_| {
+            return serve(listener, interrupt, layer, move |_| {
                 let fixed = fixed.clone();
                 service_fn(move |request| fixed.clone().answer(request, read))
             })
@@ -145,7 +149,7 @@ pub fn main(layer: Layer, name: &str, addr: &str) -> std::io::Result<()> {
         match layer {
             Layer::Dispatch | Layer::Parts => {
                 let with_parts = layer == Layer::Parts;
-                serve(listener, layer, move |peer| {
+                serve(listener, interrupt, layer, move |peer| {
                     let dispatcher = dispatcher.clone();
                     service_fn(move |request| {
                         dispatch(dispatcher.clone(), request, with_parts.then_some(peer))
@@ -157,7 +161,7 @@ pub fn main(layer: Layer, name: &str, addr: &str) -> std::io::Result<()> {
                 // As the built-in server configures it (its memory budget is on by default).
                 let rpc = RpcService::new(dispatcher)
                     .memory_budget(jsonrpc_runtime::DEFAULT_MEMORY_BUDGET);
-                serve(listener, layer, move |peer| {
+                serve(listener, interrupt, layer, move |peer| {
                     let rpc = rpc.clone();
                     service_fn(move |request| {
                         let rpc = rpc.clone();
@@ -170,10 +174,11 @@ pub fn main(layer: Layer, name: &str, addr: &str) -> std::io::Result<()> {
     })
 }
 
-/// The accept loop, with the connection settings of `layer`; `service` makes each
-/// connection's service from its peer address.
+/// The accept loop, with the connection settings of `layer`, until `interrupt`; `service` makes
+/// each connection's service from its peer address.
 async fn serve<S>(
     listener: TcpListener,
+    mut interrupt: tokio::signal::unix::Signal,
     layer: Layer,
     service: impl Fn(SocketAddr) -> S,
 ) -> std::io::Result<()>
@@ -215,7 +220,7 @@ where
     };
     tokio::select! {
         () = accept => {}
-        _ = tokio::signal::ctrl_c() => {}
+        _ = interrupt.recv() => {}
     }
     let _ = tokio::time::timeout(Duration::from_secs(1), graceful.shutdown()).await;
     Ok(())
