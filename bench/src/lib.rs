@@ -2,6 +2,8 @@
 //! methods (`ping`, `subtract`, `echo`) served by this project and by jsonrpsee, and the request
 //! bodies they are measured with.
 
+pub mod layers;
+
 use jsonrpc_runtime::{method, Dispatcher, Methods};
 use jsonrpsee::core::RpcResult;
 use jsonrpsee::types::{ErrorCode, ErrorObject, ErrorObjectOwned, Id};
