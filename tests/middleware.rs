@@ -250,6 +250,39 @@ async fn middleware_can_replace_a_result() {
     assert_eq!(reply.result(), json!({ "doubled": 10 }));
 }
 
+/// Middleware is handed the params and the id as `RawValue`s, as the client wrote them, whichever
+/// reader read the body: the scanner (plain strings) or serde_json (an escape in the method name).
+#[tokio::test]
+async fn middleware_sees_the_params_and_id_as_raw_values() {
+    let seen = Arc::new(Mutex::new(Vec::new()));
+    let record = Arc::clone(&seen);
+    let dispatcher = jsonrpc_runtime::Dispatcher::builder()
+        .methods(Methods::registered())
+        .middleware(middleware::observe(move |call, _, _| {
+            let params = call.params.map(|p| p.get().to_owned());
+            let id = call.context.id.map(|id| id.get().to_owned());
+            record.lock().unwrap().push((params, id));
+        }))
+        .build()
+        .unwrap();
+    for body in [
+        r#"{"jsonrpc":"2.0","method":"add","params":[2, 3],"id":"a\"b"}"#,
+        r#"{"jsonrpc":"2.0","method":"\u0061dd","params":{"a":2,"b":3},"id":7}"#,
+        r#"{"jsonrpc":"2.0","method":"add","params":[2,3]}"#,
+    ] {
+        dispatcher.dispatch(body.as_bytes()).await;
+    }
+    let text = |s: &str| Some(s.to_owned());
+    assert_eq!(
+        *seen.lock().unwrap(),
+        [
+            (text("[2, 3]"), text(r#""a\"b""#)),
+            (text(r#"{"a":2,"b":3}"#), text("7")),
+            (text("[2,3]"), None),
+        ]
+    );
+}
+
 /// Only admins may call the admin group: a header says who is one.
 fn admin_only() -> impl Middleware {
     middleware::authorize(|call| {

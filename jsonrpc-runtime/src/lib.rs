@@ -493,7 +493,8 @@ pub mod __private {
         whole_params, AmbiguousArg, ContextArg, ParamArg, Probe, WholeParams,
     };
     pub use crate::method::handler::{
-        complete_now, BoxFuture, Call, CallFn, Kind, Outcome, ResultKind, SuccessHead, ValueKind,
+        complete_now, BoxFuture, Call, CallFn, Kind, Outcome, RawJson, ResultKind, SuccessHead,
+        ValueKind,
     };
     pub use crate::method::invoke::run_blocking;
     pub use crate::method::params::ParamsReader;

@@ -18,7 +18,7 @@ use std::marker::PhantomData;
 use serde::de::DeserializeOwned;
 
 use crate::method::context::CallContext;
-use crate::method::handler::Call;
+use crate::method::handler::{Call, RawJson};
 use crate::method::params::ParamsReader;
 use crate::method::state::StateKey;
 use crate::Error;
@@ -268,11 +268,11 @@ pub fn param<T: Param>(
 )]
 pub trait WholeParams: Sized {
     #[doc(hidden)]
-    fn __jsonrpc_whole(params: Option<&serde_json::value::RawValue>) -> Result<Self, Error>;
+    fn __jsonrpc_whole(params: Option<RawJson<'_>>) -> Result<Self, Error>;
 }
 
 impl<T: DeserializeOwned> WholeParams for crate::Params<T> {
-    fn __jsonrpc_whole(params: Option<&serde_json::value::RawValue>) -> Result<Self, Error> {
+    fn __jsonrpc_whole(params: Option<RawJson<'_>>) -> Result<Self, Error> {
         crate::method::params::whole(params)
     }
 }

@@ -6,10 +6,10 @@ use std::marker::PhantomData;
 use std::pin::Pin;
 
 use serde::Serialize;
-use serde_json::value::RawValue;
 
 use crate::method::context::CallContext;
 use crate::method::state::States;
+pub use crate::wire::request::RawJson;
 pub use crate::wire::response::SuccessHead;
 use crate::Error;
 
@@ -20,7 +20,7 @@ pub type CallFn = for<'a> fn(Call<'a>) -> Outcome<'a>;
 #[derive(Clone, Copy)]
 pub struct Call<'a> {
     /// The request's raw `params`, if any.
-    pub params: Option<&'a RawValue>,
+    pub params: Option<RawJson<'a>>,
     /// The server's shared state.
     pub states: &'a States,
     /// The method name, id and transport request, for context extractors.

@@ -9,7 +9,7 @@ use futures_util::FutureExt;
 use tracing::Instrument;
 
 use crate::method::context::CallContext;
-use crate::method::handler::{BoxFuture, Call, Outcome, SuccessHead};
+use crate::method::handler::{BoxFuture, Call, Outcome, RawJson, SuccessHead};
 use crate::method::registry::Entry;
 use crate::middleware::{CallOutput, MethodCall, Next};
 use crate::Error;
@@ -86,9 +86,14 @@ impl Future for Running<'_> {
 /// Runs a call through its middleware chain and the method.
 async fn through_middleware(entry: &Entry, call: Call<'_>) -> Result<SuccessHead, Error> {
     let span = call_span(&call.context);
+    // Middleware sees the params as a `RawValue`, which serde_json makes only by reading them.
+    let params = match call.params.map(RawJson::to_raw_value).transpose() {
+        Ok(params) => params,
+        Err(error) => return span.in_scope(|| Err(unreadable_params(&error))),
+    };
     let method_call = MethodCall {
         context: call.context,
-        params: call.params,
+        params,
         group: entry.def.group(),
     };
     let method = move || -> BoxFuture<'_, CallOutput> {
@@ -248,6 +253,14 @@ pub(crate) fn panicked(method: &str, panic: Box<dyn std::any::Any + Send>) -> Er
         .or_else(|| panic.downcast_ref::<String>().map(String::as_str))
         .unwrap_or("a non-string panic payload");
     tracing::error!(method, panic = message, "a JSON-RPC method panicked");
+    Error::internal_error()
+}
+
+/// Params the request readers accepted that serde_json would not read as a `RawValue`: a bug in
+/// the readers, answered as an internal error rather than handed on.
+#[cold]
+fn unreadable_params(error: &serde_json::Error) -> Error {
+    tracing::error!(%error, "serde_json does not read the params as a RawValue");
     Error::internal_error()
 }
 

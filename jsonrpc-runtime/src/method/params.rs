@@ -6,7 +6,7 @@ use std::ops::{Deref, DerefMut};
 use serde::de::{self, DeserializeOwned, Deserializer, MapAccess, Visitor};
 use serde_json::value::RawValue;
 
-use crate::wire::request::Key;
+use crate::wire::request::{Key, RawJson};
 use crate::Error;
 
 /// A method argument that takes the whole `params` value as one `T`.
@@ -51,8 +51,8 @@ impl<T> DerefMut for Params<T> {
 }
 
 /// Decodes the whole params value for a [`Params<T>`] argument.
-pub(crate) fn whole<T: DeserializeOwned>(params: Option<&RawValue>) -> Result<Params<T>, Error> {
-    let text = params.map_or("[]", RawValue::get);
+pub(crate) fn whole<T: DeserializeOwned>(params: Option<RawJson<'_>>) -> Result<Params<T>, Error> {
+    let text = params.map_or("[]", RawJson::get);
     serde_json::from_str(text)
         .map(Params)
         .map_err(|e| Error::invalid_params(format!("invalid params: {}", without_position(&e))))
@@ -94,13 +94,13 @@ struct Member<'a> {
 
 impl<'a> ParamsReader<'a> {
     /// Reads the params of a request; absent params are an empty list.
-    pub fn new(params: Option<&'a RawValue>) -> Result<Self, Error> {
+    pub fn new(params: Option<RawJson<'a>>) -> Result<Self, Error> {
         let Some(params) = params else {
             return Ok(ParamsReader {
                 layout: Layout::Empty { next: 0 },
             });
         };
-        // The text is JSON (a `RawValue` is nothing else), so it can be stepped through without
+        // The text is JSON (a `RawJson` is nothing else), so it can be stepped through without
         // checking it again.
         let text = params.get();
         let layout = match text.as_bytes().first() {

@@ -2,7 +2,9 @@
 //!
 //! Nothing here rejects a request early: the whole body is read first (so broken JSON anywhere is
 //! always a parse error), and only then is each request object checked against the
-//! specification. Everything borrows from the body; ids and params stay raw JSON text.
+//! specification. Everything borrows from the body; ids and params stay raw JSON text: an id as
+//! a [`RawValue`] (what [`CallContext::id`](crate::CallContext::id) hands out), params as a
+//! [`RawJson`], which costs nothing to make from text a reader has checked.
 //!
 //! Two readers give the same [`Message`]: [`read_common`](super::scan::read_common), a byte scanner for the bodies clients
 //! send (objects and batches of objects, strings without escapes, nesting within the limit), and
@@ -35,9 +37,33 @@ pub(crate) enum Entry<'a> {
 /// A valid request object.
 pub(crate) struct Request<'a> {
     pub method: Cow<'a, str>,
-    pub params: Option<&'a RawValue>,
+    pub params: Option<RawJson<'a>>,
     /// `None` for a notification; `Some("null")` for a request whose id is null.
     pub id: Option<&'a RawValue>,
+}
+
+/// Not public API: the raw JSON text of a request's params, borrowed from the body.
+///
+/// Only the readers of this module make one, from text they have checked as JSON (and as a
+/// value serde_json reads as a [`RawValue`]), so the text can be stepped through without
+/// checking it again. Unlike a `&RawValue`, it is made without serde_json reading the text.
+#[doc(hidden)]
+#[derive(Clone, Copy, Debug)]
+pub struct RawJson<'a>(&'a str);
+
+impl<'a> RawJson<'a> {
+    /// The JSON text.
+    #[inline]
+    pub fn get(self) -> &'a str {
+        self.0
+    }
+
+    /// The text as a [`RawValue`], for public API that hands params out as one. serde_json reads
+    /// the text again to make it (a `&RawValue` can be made no other way); it cannot fail on
+    /// text the readers checked.
+    pub(crate) fn to_raw_value(self) -> Result<&'a RawValue, serde_json::Error> {
+        serde_json::from_str(self.0)
+    }
 }
 
 /// Reads a whole body. `Err` means it is not JSON (-32700); anything that is JSON becomes a
@@ -121,7 +147,7 @@ impl<'de> Visitor<'de> for EntryVisitor {
     }
 
     fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Self::Value, A::Error> {
-        let mut members = Members::<&'de RawValue>::default();
+        let mut members = Members::<'de, &'de RawValue>::default();
         while let Some(key) = map.next_key::<Key<'de>>()? {
             let slot = match key.0.as_ref() {
                 "jsonrpc" => &mut members.jsonrpc,
@@ -139,8 +165,7 @@ impl<'de> Visitor<'de> for EntryVisitor {
                 members.duplicate = true;
             }
         }
-        // Every value is a `RawValue` already: `check` cannot give up.
-        Ok(members.check().unwrap_or_else(not_an_object))
+        Ok(members.check())
     }
 
     // Any other JSON value in a batch is an invalid request of its own; it must still be read
@@ -170,16 +195,17 @@ impl<'de> Visitor<'de> for EntryVisitor {
 }
 
 /// The members of a request object as written, before they are checked: raw JSON text, as a
-/// [`RawValue`] (serde_json's reader) or a `&str` (the scanner).
-pub(super) struct Members<V> {
+/// [`RawValue`] (serde_json's reader) or a `&str` (the scanner). The id is a `RawValue` from
+/// either reader, since [`CallContext::id`](crate::CallContext::id) hands it out as one.
+pub(super) struct Members<'a, V> {
     pub(super) jsonrpc: Option<V>,
     pub(super) method: Option<V>,
     pub(super) params: Option<V>,
-    pub(super) id: Option<V>,
+    pub(super) id: Option<&'a RawValue>,
     pub(super) duplicate: bool,
 }
 
-impl<V> Default for Members<V> {
+impl<V> Default for Members<'_, V> {
     fn default() -> Self {
         Members {
             jsonrpc: None,
@@ -196,8 +222,6 @@ pub(super) trait RawText<'a>: Copy {
     fn text(self) -> &'a str;
     /// The string the text holds; `None` if it is not a string.
     fn string(self) -> Option<Cow<'a, str>>;
-    /// The text as a [`RawValue`]; `None` only if that cannot be done, which gives up the scan.
-    fn into_raw(self) -> Option<&'a RawValue>;
 }
 
 impl<'a> RawText<'a> for &'a RawValue {
@@ -207,26 +231,22 @@ impl<'a> RawText<'a> for &'a RawValue {
     fn string(self) -> Option<Cow<'a, str>> {
         string_value(self.get())
     }
-    fn into_raw(self) -> Option<&'a RawValue> {
-        Some(self)
-    }
 }
 
-impl<'a, V: RawText<'a>> Members<V> {
+impl<'a, V: RawText<'a>> Members<'a, V> {
     /// Applies the rules of section 4 of the specification.
-    pub(super) fn check(self) -> Option<Entry<'a>> {
+    pub(super) fn check(self) -> Entry<'a> {
         // The id is checked first: when it is valid, even an invalid request's error carries it.
         let id = match self.id {
-            Some(id) if !is_valid_id(id.text()) => {
-                return Some(Entry::Invalid {
+            Some(id) if !is_valid_id(id.get()) => {
+                return Entry::Invalid {
                     id: None,
                     reason: "`id` must be a string, a number or null",
-                })
+                }
             }
-            Some(id) => Some(id.into_raw()?),
-            None => None,
+            id => id,
         };
-        let invalid = |reason| Some(Entry::Invalid { id, reason });
+        let invalid = |reason| Entry::Invalid { id, reason };
         if self.duplicate {
             return invalid("a request object must not repeat a member");
         }
@@ -241,10 +261,10 @@ impl<'a, V: RawText<'a>> Members<V> {
             Some(params) if !matches!(params.text().as_bytes().first(), Some(b'[' | b'{')) => {
                 return invalid("`params` must be an array or an object");
             }
-            Some(params) => Some(params.into_raw()?),
+            Some(params) => Some(RawJson(params.text())),
             None => None,
         };
-        Some(Entry::Call(Request { method, params, id }))
+        Entry::Call(Request { method, params, id })
     }
 }
 

@@ -1,95 +1,27 @@
-//! The scanner: reads the request bodies clients usually send without serde, and hands what it
-//! read over as the same [`Message`] serde_json's reader would give. It gives up (returns `None`)
-//! on anything else, which the serde path of [`request`](super::request) then answers exactly.
+//! The scanner: reads the request bodies clients usually send by itself, and hands what it read
+//! over as the same [`Message`] serde_json's reader would give. It gives up (returns `None`) on
+//! anything else, which the serde path of [`request`](super::request) then answers exactly.
 //! It builds on [`request`](super::request)'s types; `request` does not know of it.
+//!
+//! Only the id is read by serde_json (in place, with its public API): the [`RawValue`] that
+//! [`CallContext::id`](crate::CallContext::id) hands out can be made no other way. Params stay
+//! text the scanner checked, a [`RawJson`](super::request::RawJson), which costs nothing to make.
 
 use std::borrow::Cow;
 
-use serde::de::{self, DeserializeSeed, Deserializer, MapAccess, Visitor};
 use serde_json::value::RawValue;
 
 #[cfg(test)]
 use super::request::parse;
 use super::request::{Entry, Members, Message, RawText};
 
-/// The [`RawValue`] view of text already checked as JSON, without reading it again.
-///
-/// serde_json makes a borrowed `RawValue` only as it deserializes one: it asks for a newtype
-/// struct and expects a map holding the struct's name as key and the text as a borrowed string.
-/// This answers that request with `text`. If a later serde_json asked differently, this would
-/// fail (and the scanner give up, leaving the body to serde_json's reader); the tests check that
-/// it works.
-pub(super) fn borrowed_raw(text: &str) -> Option<&RawValue> {
-    <&RawValue as de::Deserialize>::deserialize(CheckedText { text }).ok()
-}
-
-/// A deserializer of one already-checked JSON text into a `&RawValue`.
-struct CheckedText<'a> {
-    text: &'a str,
-}
-
-impl<'de> Deserializer<'de> for CheckedText<'de> {
-    type Error = serde_json::Error;
-
-    fn deserialize_newtype_struct<V: Visitor<'de>>(
-        self,
-        name: &'static str,
-        visitor: V,
-    ) -> Result<V::Value, Self::Error> {
-        visitor.visit_map(RawEntry {
-            name,
-            text: Some(self.text),
-        })
-    }
-
-    fn deserialize_any<V: Visitor<'de>>(self, _: V) -> Result<V::Value, Self::Error> {
-        Err(de::Error::custom("expected a raw value"))
-    }
-
-    serde::forward_to_deserialize_any! {
-        bool i8 i16 i32 i64 i128 u8 u16 u32 u64 u128 f32 f64 char str string bytes byte_buf option
-        unit unit_struct seq tuple tuple_struct map struct enum identifier ignored_any
-    }
-}
-
-/// The one entry of that map: the struct's name, then the text.
-struct RawEntry<'a> {
-    name: &'static str,
-    text: Option<&'a str>,
-}
-
-impl<'de> MapAccess<'de> for RawEntry<'de> {
-    type Error = serde_json::Error;
-
-    fn next_key_seed<K: DeserializeSeed<'de>>(
-        &mut self,
-        seed: K,
-    ) -> Result<Option<K::Value>, Self::Error> {
-        if self.text.is_none() {
-            return Ok(None);
-        }
-        seed.deserialize(de::value::BorrowedStrDeserializer::new(self.name))
-            .map(Some)
-    }
-
-    fn next_value_seed<S: DeserializeSeed<'de>>(
-        &mut self,
-        seed: S,
-    ) -> Result<S::Value, Self::Error> {
-        let text = self
-            .text
-            .take()
-            .ok_or_else(|| de::Error::custom("no raw value left"))?;
-        seed.deserialize(de::value::BorrowedStrDeserializer::new(text))
-    }
-}
-
 /// How deep the scanner follows nesting itself; deeper bodies go to serde_json's reader (and the
 /// depth limit) as before.
 pub(super) const SCAN_MAX_DEPTH: usize = 64;
 
-/// Reads the bodies clients send, without serde: one request object or a batch of request
-/// objects, whose strings have no escapes and whose nesting is within `max_depth`. `None` for any
+/// Reads the bodies clients send, without serde (but for the id): one request object or a batch
+/// of request objects, whose strings (but the id) have no escapes and whose nesting is within
+/// `max_depth`. `None` for any
 /// other body, valid or not: [`parse`] (after the depth check) then reads it, and gives the exact
 /// answer for it.
 ///
@@ -195,7 +127,7 @@ impl<'a> Scanner<'a> {
         }
         self.pos += 1;
         self.skip_whitespace();
-        let mut members = Members::<&'a str>::default();
+        let mut members = Members::<'a, &'a str>::default();
         if !self.eat(b'}') {
             loop {
                 let key = self.string()?;
@@ -204,19 +136,21 @@ impl<'a> Scanner<'a> {
                     return None;
                 }
                 self.skip_whitespace();
-                let start = self.pos;
-                self.value(depth + 1)?;
-                let slot = match key {
-                    b"jsonrpc" => Some(&mut members.jsonrpc),
-                    b"method" => Some(&mut members.method),
-                    b"params" => Some(&mut members.params),
-                    b"id" => Some(&mut members.id),
-                    // Members the specification does not define are ignored.
-                    _ => None,
-                };
-                if let Some(slot) = slot {
-                    if slot.replace(&self.text[start..self.pos]).is_some() {
-                        members.duplicate = true;
+                if key == b"id" {
+                    let id = self.id(depth + 1)?;
+                    members.duplicate |= members.id.replace(id).is_some();
+                } else {
+                    let start = self.pos;
+                    self.value(depth + 1)?;
+                    let slot = match key {
+                        b"jsonrpc" => Some(&mut members.jsonrpc),
+                        b"method" => Some(&mut members.method),
+                        b"params" => Some(&mut members.params),
+                        // Members the specification does not define are ignored.
+                        _ => None,
+                    };
+                    if let Some(slot) = slot {
+                        members.duplicate |= slot.replace(&self.text[start..self.pos]).is_some();
                     }
                 }
                 self.skip_whitespace();
@@ -227,7 +161,23 @@ impl<'a> Scanner<'a> {
                 }
             }
         }
-        members.check()
+        Some(members.check())
+    }
+
+    /// The id's value (at its first byte), `depth` deep, as a [`RawValue`], which serde_json
+    /// makes only as it reads the text. It reads a scalar in place, so the scanner need not step
+    /// over it first; an array or object (an invalid id) is stepped over here first, so that
+    /// the depth limit holds.
+    fn id(&mut self, depth: usize) -> Option<&'a RawValue> {
+        if let b'[' | b'{' = self.peek()? {
+            let start = self.pos;
+            self.value(depth)?;
+            return serde_json::from_str(&self.text[start..self.pos]).ok();
+        }
+        let mut deserializer = serde_json::Deserializer::from_str(self.text.get(self.pos..)?);
+        let id = <&RawValue as serde::Deserialize>::deserialize(&mut deserializer).ok()?;
+        self.pos += id.get().len();
+        Some(id)
     }
 
     /// Steps over one JSON value; a container counts as `depth` deep.
@@ -340,9 +290,6 @@ impl<'a> RawText<'a> for &'a str {
         let contents = self.strip_prefix('"')?;
         Some(Cow::Borrowed(&contents[..contents.len() - 1]))
     }
-    fn into_raw(self) -> Option<&'a RawValue> {
-        borrowed_raw(self)
-    }
 }
 
 /// Whether arrays and objects in `body` nest deeper than `max_depth`.
@@ -383,6 +330,7 @@ pub(crate) fn nests_deeper_than(body: &[u8], max_depth: usize) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::wire::request::{RawJson, Request};
 
     /// Everything a message holds, written out, for comparing the two readers.
     fn describe(message: &Message<'_>) -> String {
@@ -390,7 +338,7 @@ mod tests {
             Entry::Call(request) => format!(
                 "call method={:?} params={:?} id={:?}",
                 request.method,
-                request.params.map(RawValue::get),
+                request.params.map(RawJson::get),
                 request.id.map(RawValue::get)
             ),
             Entry::Invalid { id, reason } => {
@@ -422,7 +370,27 @@ mod tests {
         let parsed = parse(body)
             .unwrap_or_else(|e| panic!("scanned a body serde_json rejects ({e}): {text}"));
         assert_eq!(describe(&scanned), describe(&parsed), "{text}");
+        assert_params_are_raw_values(&scanned, text);
         true
+    }
+
+    /// The params the scanner reads are text serde_json reads as a `RawValue` on its own, as
+    /// middleware is handed them.
+    fn assert_params_are_raw_values(message: &Message<'_>, text: &str) {
+        let entries = match message {
+            Message::Single(single) => std::slice::from_ref(single),
+            Message::Batch(entries) => entries,
+        };
+        for entry in entries {
+            if let Entry::Call(Request {
+                params: Some(params),
+                ..
+            }) = entry
+            {
+                let raw = params.to_raw_value();
+                assert_eq!(raw.ok().map(RawValue::get), Some(params.get()), "{text}");
+            }
+        }
     }
 
     const READ: &[&str] = &[
@@ -434,6 +402,7 @@ mod tests {
         r#"{"jsonrpc":"2.0","method":"x","params":[-0,0.5,-1.25e+10,1E-7,1e999,true,false,null,"",[],{},[[{"a":[1]}]]],"id":-9007199254740993}"#,
         r#"{"id":1.5e3,"method":"ping","jsonrpc":"2.0","extra":{"deep":[1,2,{"x":null}]}}"#,
         r#"{"jsonrpc":"2.0","method":"ping","id":1,"id":2}"#,
+        r#"{"jsonrpc":"2.0","method":"ping","id":"a\"b\u00e9"}"#,
         r#"{"jsonrpc":"2.0","method":"ping","id":1,"extra":1,"extra":2}"#,
         r#"{"jsonrpc":"1.0","method":"ping","id":1}"#,
         r#"{"jsonrpc":2.0,"method":"ping","id":1}"#,
@@ -454,7 +423,6 @@ mod tests {
     /// broken JSON.
     const LEFT: &[&str] = &[
         r#"{"jsonrpc":"2.0","method":"pi\u006eg","id":1}"#,
-        r#"{"jsonrpc":"2.0","method":"ping","id":"a\"b"}"#,
         r#"{"json\u0072pc":"2.0","method":"ping","id":1}"#,
         "{\"jsonrpc\":\"2.0\",\"method\":\"pi\tng\",\"id\":1}",
         r#"[1,2,3]"#,
@@ -579,13 +547,6 @@ mod tests {
         }
         // Enough edits still read for the comparison to mean something.
         assert!(scanned > 2_000, "only {scanned} edited bodies were scanned");
-    }
-
-    #[test]
-    fn checked_text_becomes_a_raw_value_without_serde_json_reading_it() {
-        for text in ["1", r#""abc""#, "null", "[1,{\"a\":2}]", "-1.5e3"] {
-            assert_eq!(borrowed_raw(text).map(RawValue::get), Some(text));
-        }
     }
 
     #[test]
