@@ -87,6 +87,16 @@ static STRING_STOPS: [bool; 256] = {
     stops
 };
 
+/// The members of a request object the scanner keeps.
+enum Member {
+    Jsonrpc,
+    Method,
+    Params,
+    Id,
+    /// Members the specification does not define, which are ignored.
+    Other,
+}
+
 struct Scanner<'a> {
     text: &'a str,
     bytes: &'a [u8],
@@ -95,16 +105,19 @@ struct Scanner<'a> {
 }
 
 impl<'a> Scanner<'a> {
+    #[inline]
     fn peek(&self) -> Option<u8> {
         self.bytes.get(self.pos).copied()
     }
 
+    #[inline]
     fn next(&mut self) -> Option<u8> {
         let byte = self.peek()?;
         self.pos += 1;
         Some(byte)
     }
 
+    #[inline]
     fn eat(&mut self, byte: u8) -> bool {
         let found = self.peek() == Some(byte);
         if found {
@@ -113,8 +126,19 @@ impl<'a> Scanner<'a> {
         found
     }
 
+    /// The bytes from the current position on.
+    #[inline]
+    fn rest(&self) -> &'a [u8] {
+        self.bytes.get(self.pos..).unwrap_or_default()
+    }
+
     /// JSON's whitespace, as serde_json reads it: space, tab, line feed, carriage return.
+    #[inline]
     fn skip_whitespace(&mut self) {
+        // Compact bodies have none: one comparison decides (every whitespace byte is <= b' ').
+        if self.peek().is_some_and(|byte| byte > b' ') {
+            return;
+        }
         while let Some(b' ' | b'\n' | b'\r' | b'\t') = self.peek() {
             self.pos += 1;
         }
@@ -130,28 +154,29 @@ impl<'a> Scanner<'a> {
         let mut members = Members::<'a, &'a str>::default();
         if !self.eat(b'}') {
             loop {
-                let key = self.string()?;
-                self.skip_whitespace();
-                if self.next()? != b':' {
-                    return None;
-                }
-                self.skip_whitespace();
-                if key == b"id" {
-                    let id = self.id(depth + 1)?;
-                    members.duplicate |= members.id.replace(id).is_some();
-                } else {
-                    let start = self.pos;
-                    self.value(depth + 1)?;
-                    let slot = match key {
-                        b"jsonrpc" => Some(&mut members.jsonrpc),
-                        b"method" => Some(&mut members.method),
-                        b"params" => Some(&mut members.params),
-                        // Members the specification does not define are ignored.
-                        _ => None,
-                    };
-                    if let Some(slot) = slot {
-                        members.duplicate |= slot.replace(&self.text[start..self.pos]).is_some();
+                let slot = match self.key()? {
+                    Member::Id => {
+                        let id = self.id(depth + 1)?;
+                        members.duplicate |= members.id.replace(id).is_some();
+                        None
                     }
+                    // The version as clients write it, without reading it as a string.
+                    Member::Jsonrpc if self.rest().starts_with(b"\"2.0\"") => {
+                        self.pos += 5;
+                        members.duplicate |= members.jsonrpc.replace("\"2.0\"").is_some();
+                        None
+                    }
+                    Member::Jsonrpc => Some(&mut members.jsonrpc),
+                    Member::Method => Some(&mut members.method),
+                    Member::Params => Some(&mut members.params),
+                    Member::Other => {
+                        self.value(depth + 1)?;
+                        None
+                    }
+                };
+                if let Some(slot) = slot {
+                    let text = self.value_text(depth + 1)?;
+                    members.duplicate |= slot.replace(text).is_some();
                 }
                 self.skip_whitespace();
                 match self.next()? {
@@ -164,6 +189,37 @@ impl<'a> Scanner<'a> {
         Some(members.check())
     }
 
+    /// A member's key (at its opening quote), the colon after it and the whitespace around that:
+    /// which member it is.
+    fn key(&mut self) -> Option<Member> {
+        // The compact layout: a key clients send, then at once its colon, compared as bytes.
+        let rest = self.rest();
+        let (member, len) = match rest.get(1) {
+            Some(b'j') if rest.starts_with(b"\"jsonrpc\":") => (Member::Jsonrpc, 10),
+            Some(b'm') if rest.starts_with(b"\"method\":") => (Member::Method, 9),
+            Some(b'p') if rest.starts_with(b"\"params\":") => (Member::Params, 9),
+            Some(b'i') if rest.starts_with(b"\"id\":") => (Member::Id, 5),
+            _ => {
+                let member = match self.string()? {
+                    b"jsonrpc" => Member::Jsonrpc,
+                    b"method" => Member::Method,
+                    b"params" => Member::Params,
+                    b"id" => Member::Id,
+                    _ => Member::Other,
+                };
+                self.skip_whitespace();
+                if self.next()? != b':' {
+                    return None;
+                }
+                self.skip_whitespace();
+                return Some(member);
+            }
+        };
+        self.pos += len;
+        self.skip_whitespace();
+        Some(member)
+    }
+
     /// The id's value (at its first byte), `depth` deep, as a [`RawValue`], which serde_json
     /// makes only as it reads the text. It reads a scalar in place, so the scanner need not step
     /// over it first; an array or object (an invalid id) is stepped over here first, so that
@@ -172,12 +228,25 @@ impl<'a> Scanner<'a> {
         if let b'[' | b'{' = self.peek()? {
             let start = self.pos;
             self.value(depth)?;
-            return serde_json::from_str(&self.text[start..self.pos]).ok();
+            return serde_json::from_str(self.text.get(start..self.pos)?).ok();
         }
         let mut deserializer = serde_json::Deserializer::from_str(self.text.get(self.pos..)?);
         let id = <&RawValue as serde::Deserialize>::deserialize(&mut deserializer).ok()?;
         self.pos += id.get().len();
         Some(id)
+    }
+
+    /// Steps over one JSON value (at its first byte), `depth` deep: its text.
+    #[inline]
+    fn value_text(&mut self, depth: usize) -> Option<&'a str> {
+        let start = self.pos;
+        // A method's name, read here rather than through `value`.
+        if self.peek()? == b'"' {
+            self.string()?;
+        } else {
+            self.value(depth)?;
+        }
+        self.text.get(start..self.pos)
     }
 
     /// Steps over one JSON value; a container counts as `depth` deep.
@@ -222,63 +291,66 @@ impl<'a> Scanner<'a> {
 
     /// A string without escapes or control characters (at `"`): its contents, as bytes (only
     /// compared, so no UTF-8 boundary checks are needed).
+    #[inline]
     fn string(&mut self) -> Option<&'a [u8]> {
-        if self.peek()? != b'"' {
+        let (b'"', rest) = self.rest().split_first()? else {
             return None;
-        }
-        let start = self.pos + 1;
-        let mut end = start;
-        while !STRING_STOPS[usize::from(*self.bytes.get(end)?)] {
-            end += 1;
-        }
-        if self.bytes[end] != b'"' {
+        };
+        let len = rest
+            .iter()
+            .position(|&byte| STRING_STOPS[usize::from(byte)])?;
+        let (contents, [b'"', ..]) = rest.split_at(len) else {
             return None;
-        }
-        self.pos = end + 1;
-        Some(&self.bytes[start..end])
+        };
+        self.pos += len + 2;
+        Some(contents)
     }
 
     /// A number, by JSON's grammar: `-? (0 | [1-9][0-9]*) (. [0-9]+)? ([eE] [+-]? [0-9]+)?`.
     fn number(&mut self) -> Option<()> {
-        self.eat(b'-');
-        match self.next()? {
-            b'0' => {}
-            b'1'..=b'9' => self.digits(),
+        let rest = self.rest();
+        let mut len = usize::from(rest.first() == Some(&b'-'));
+        match rest.get(len)? {
+            b'0' => len += 1,
+            b'1'..=b'9' => len += 1 + digits(&rest[len + 1..]),
             _ => return None,
         }
-        if self.eat(b'.') {
-            self.one_or_more_digits()?;
+        if rest.get(len) == Some(&b'.') {
+            len += 1 + one_or_more_digits(&rest[len + 1..])?;
         }
-        if self.eat(b'e') || self.eat(b'E') {
-            if !self.eat(b'+') {
-                self.eat(b'-');
+        if let Some(b'e' | b'E') = rest.get(len) {
+            len += 1;
+            if let Some(b'+' | b'-') = rest.get(len) {
+                len += 1;
             }
-            self.one_or_more_digits()?;
+            len += one_or_more_digits(rest.get(len..)?)?;
         }
-        Some(())
-    }
-
-    fn digits(&mut self) {
-        while let Some(b'0'..=b'9') = self.peek() {
-            self.pos += 1;
-        }
-    }
-
-    fn one_or_more_digits(&mut self) -> Option<()> {
-        if !self.peek()?.is_ascii_digit() {
-            return None;
-        }
-        self.digits();
+        self.pos += len;
         Some(())
     }
 
     fn literal(&mut self, word: &[u8]) -> Option<()> {
-        if !self.bytes.get(self.pos..)?.starts_with(word) {
+        if !self.rest().starts_with(word) {
             return None;
         }
         self.pos += word.len();
         Some(())
     }
+}
+
+/// How many ASCII digits `bytes` starts with.
+#[inline]
+fn digits(bytes: &[u8]) -> usize {
+    bytes
+        .iter()
+        .position(|byte| !byte.is_ascii_digit())
+        .unwrap_or(bytes.len())
+}
+
+/// How many ASCII digits `bytes` starts with; `None` for none.
+#[inline]
+fn one_or_more_digits(bytes: &[u8]) -> Option<usize> {
+    Some(digits(bytes)).filter(|&count| count > 0)
 }
 
 /// Text the scanner has checked: JSON, and its strings have no escapes.
@@ -287,8 +359,9 @@ impl<'a> RawText<'a> for &'a str {
         self
     }
     fn string(self) -> Option<Cow<'a, str>> {
-        let contents = self.strip_prefix('"')?;
-        Some(Cow::Borrowed(&contents[..contents.len() - 1]))
+        // A scanned string ends with its quote: the slices need no UTF-8 boundary checks.
+        let contents = self.strip_prefix('"')?.strip_suffix('"')?;
+        Some(Cow::Borrowed(contents))
     }
 }
 
@@ -417,6 +490,44 @@ mod tests {
         r#"[{"jsonrpc":"2.0","method":"ping","id":1},{"jsonrpc":"2.0","method":"ping"},{"foo":"boo"}]"#,
         r#"[ {"jsonrpc":"2.0","method":"a","id":"x"} , {} ]"#,
         "{\"jsonrpc\":\"2.0\",\"method\":\"caf\u{e9} \u{1f600}\",\"id\":\"\u{e9}\"}",
+        // Whitespace at every place the compact layout has none, and keys in other orders.
+        "{\"jsonrpc\" :\"2.0\",\"method\"\t:\"ping\",\"params\"\n:[],\"id\"\r:1}",
+        "{\"jsonrpc\": \"2.0\",\"method\":\n\"ping\",\"params\":\t[ 1 , 2 ],\"id\": 7 }",
+        "{ \"id\":1 ,\"params\":{ \"a\" : [ ] } ,\"method\":\"ping\" ,\"jsonrpc\":\"2.0\" }",
+        r#"{"params":[1],"id":"x","method":"ping","jsonrpc":"2.0"}"#,
+        r#"{"method":"ping","jsonrpc":"2.0"}"#,
+        // Keys that start like, or are part of, the ones the compact layout compares as bytes.
+        r#"{"jsonrpc":"2.0","method":"ping","idx":1,"i":2,"":3,"methods":4,"param":5,"id":6}"#,
+        r#"{"jsonrpcx":"2.0","method":"ping","id":1}"#,
+        r#"{"jsonrpc":"2.0","methodx":"ping","id":1}"#,
+        r#"{"jsonrpc":"2.0","method":"ping","id":1,"params":[],"params":{}}"#,
+        r#"{"jsonrpc":"2.0","jsonrpc":"2.0","method":"ping","id":1}"#,
+        r#"{"jsonrpc":"2.0","jsonrpc":"1.0","method":"ping","id":1}"#,
+        r#"{"jsonrpc" :"2.0","jsonrpc":"2.0","method":"ping","id":1}"#,
+        // Versions and names near "2.0".
+        r#"{"jsonrpc":"2.00","method":"ping","id":1}"#,
+        r#"{"jsonrpc":"2.0 ","method":"ping","id":1}"#,
+        r#"{"jsonrpc":"2","method":"ping","id":1}"#,
+        r#"{"jsonrpc":"","method":"ping","id":1}"#,
+        r#"{"jsonrpc":["2.0"],"method":"ping","id":1}"#,
+        r#"{"jsonrpc":null,"method":"2.0","id":1}"#,
+        r#"{"jsonrpc":"2.0","method":"2.0","id":1}"#,
+        r#"{"jsonrpc":"2.0","method":"","id":1}"#,
+        r#"{"jsonrpc":"2.0","method":["ping"],"id":1}"#,
+        r#"{"jsonrpc":"2.0","method":null,"params":true,"id":1}"#,
+        // Numbers of every shape, as params and as ids.
+        r#"{"jsonrpc":"2.0","method":"x","params":[0,-0,7,-7,10,1234567890123456789012345678901234567890,0.0,-0.5,1.25,1e5,1E5,1e+5,1e-5,1E-05,-1.5e-3,0e0,-0E+0,9.99e308,5e-324,1e400]}"#,
+        r#"{"jsonrpc":"2.0","method":"x","params":{"a":0,"b":-1.5,"c":2e3},"id":0}"#,
+        r#"{"jsonrpc":"2.0","method":"x","id":-0}"#,
+        r#"{"jsonrpc":"2.0","method":"x","id":0.5e-2}"#,
+        r#"{"jsonrpc":"2.0","method":"x","id":1E+2}"#,
+        r#"{"jsonrpc":"2.0","method":"x","id":123456789012345678901234567890}"#,
+        r#"{"jsonrpc":"2.0","method":"x","id":1e400}"#,
+        r#"{"jsonrpc":"2.0","method":"x","id":false}"#,
+        r#"{"jsonrpc":"2.0","method":"x","id":""}"#,
+        // Strings with non-ASCII text and every literal in params.
+        "{\"jsonrpc\":\"2.0\",\"method\":\"\u{1f600}\",\"params\":[\"\u{e9}\",\"\u{7f}\",true,false,null],\"id\":\"\u{1f600}\"}",
+        "{\"jsonrpc\":\"2.0\",\"method\":\"ping\",\"\u{e9}\":1,\"id\":1}",
     ];
 
     /// Bodies the scanner leaves to serde_json: escapes, scalars, non-object batch members,
@@ -448,6 +559,52 @@ mod tests {
         r#"{'jsonrpc':'2.0'}"#,
         "\u{feff}{\"jsonrpc\":\"2.0\",\"method\":\"ping\",\"id\":1}",
         r#"{"jsonrpc":"2.0","method":"foobar,"params":"bar","baz]"#,
+        // Escapes in keys and values the compact layout compares as bytes.
+        r#"{"\u0069d":1,"jsonrpc":"2.0","method":"ping"}"#,
+        r#"{"jsonrpc":"2.0","method":"ping","i\u0064":1}"#,
+        r#"{"jsonrpc":"\u0032.0","method":"ping","id":1}"#,
+        r#"{"jsonrpc":"2\u002e0","method":"ping","id":1}"#,
+        r#"{"jsonrpc":"2.0","me\thod":"ping","id":1}"#,
+        r#"{"jsonrpc":"2.0","method":"ping","params":["a\nb"],"id":1}"#,
+        "{\"jsonrpc\":\"2.0\",\"method\":\"ping\",\"id\x01\":1}",
+        // Broken members after a key the compact layout read.
+        r#"{"jsonrpc":"2.0","method":"ping","id":}"#,
+        r#"{"jsonrpc":"2.0","method":"ping","id"}"#,
+        r#"{"jsonrpc":"2.0","method":"ping","id" 1}"#,
+        r#"{"jsonrpc":"2.0","method":"ping","params":}"#,
+        r#"{"jsonrpc":"2.0","method":"ping""#,
+        r#"{"jsonrpc":"2.0","method":"ping"#,
+        r#"{"jsonrpc":"2.0""#,
+        r#"{"jsonrpc":"2.0"#,
+        r#"{"jsonrpc":"#,
+        r#"{"jsonrpc""#,
+        r#"{"#,
+        r#"{"id"#,
+        r#"{"jsonrpc":"2.0"}}"#,
+        r#"{"jsonrpc":"2.0",}"#,
+        r#"{"jsonrpc":"2.0","#,
+        r#"{"jsonrpc":"2.0":"ping"}"#,
+        // Numbers outside JSON's grammar, in params and as ids.
+        r#"{"jsonrpc":"2.0","method":"x","params":[-01]}"#,
+        r#"{"jsonrpc":"2.0","method":"x","params":[00]}"#,
+        r#"{"jsonrpc":"2.0","method":"x","params":[1.e5]}"#,
+        r#"{"jsonrpc":"2.0","method":"x","params":[.5]}"#,
+        r#"{"jsonrpc":"2.0","method":"x","params":[1e+]}"#,
+        r#"{"jsonrpc":"2.0","method":"x","params":[1e-]}"#,
+        r#"{"jsonrpc":"2.0","method":"x","params":[1E]}"#,
+        r#"{"jsonrpc":"2.0","method":"x","params":[--1]}"#,
+        r#"{"jsonrpc":"2.0","method":"x","params":[-]}"#,
+        r#"{"jsonrpc":"2.0","method":"x","params":[1.5.]}"#,
+        r#"{"jsonrpc":"2.0","method":"x","params":[0x1]}"#,
+        r#"{"jsonrpc":"2.0","method":"x","params":[1e5e5]}"#,
+        r#"{"jsonrpc":"2.0","method":"x","params":[Infinity]}"#,
+        r#"{"jsonrpc":"2.0","method":"x","params":[tru]}"#,
+        r#"{"jsonrpc":"2.0","method":"x","params":[nulll]}"#,
+        r#"{"jsonrpc":"2.0","method":"x","params":[1"#,
+        r#"{"jsonrpc":"2.0","method":"x","params":[1.5e"#,
+        r#"{"jsonrpc":"2.0","method":"x","id":-01}"#,
+        r#"{"jsonrpc":"2.0","method":"x","id":1.5e+}"#,
+        r#"{"jsonrpc":"2.0","method":"x","id":.5}"#,
     ];
 
     #[test]
@@ -512,6 +669,12 @@ mod tests {
             b"\"2.0\"",
             b"\x01",
             b"\n",
+            b"\t",
+            b"\r",
+            b"E",
+            b"\"id\":",
+            b"\"jsonrpc\":\"2.0\"",
+            b"\"\\u0069d\"",
             "\u{e9}".as_bytes(),
         ];
         let mut state = 0x2545_f491_4f6c_dd1du64;
