@@ -74,7 +74,7 @@ fn batches(c: &mut Criterion) {
     let ours = dispatcher();
     let theirs = jsonrpsee_module();
     let mut group = c.benchmark_group("batch_ping");
-    for n in [10usize, 100, 1_000] {
+    for n in [10usize, 100, 1_000, 10_000] {
         let body = bodies::ping_batch(n);
         let expected = bodies::pong_batch(n);
         let answer = rt
