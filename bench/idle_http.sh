@@ -23,32 +23,27 @@ WORK=$(mktemp -d)
 PID=""
 trap '[ -n "$PID" ] && kill -9 "$PID" 2>/dev/null; rm -rf "$WORK"' EXIT
 rss_kib() { awk '/^VmRSS:/ {print $2}' "/proc/$1/status"; }
+# The server's RSS (KiB) while `$1` connections that each made one ping are open.
+rss_with() {
+    mkfifo "$WORK/hold"
+    python3 idle_http.py "$addr" "$1" <"$WORK/hold" >"$WORK/client.out" &
+    local client=$!
+    exec 3>"$WORK/hold"
+    until grep -q OPEN "$WORK/client.out"; do sleep 0.1; done
+    sleep 2
+    rss_kib "$PID"
+    exec 3>&-
+    wait "$client"
+    rm "$WORK/hold"
+}
 printf "| server | RSS, 1 connection | RSS, %d idle | per connection |\n| --- | ---: | ---: | ---: |\n" "$COUNT"
 for name in "${servers[@]}"; do
     "$BIN/$name" 127.0.0.1:0 2>"$WORK/$name.log" &
     PID=$!
     for _ in $(seq 100); do grep -q "listening on" "$WORK/$name.log" && break; sleep 0.05; done
     addr=$(sed -n 's/.*listening on \(.*\)$/\1/p' "$WORK/$name.log" | head -1)
-    mkfifo "$WORK/hold"
-    python3 idle_http.py "$addr" 1 <"$WORK/hold" >"$WORK/one.out" &
-    client=$!
-    exec 3>"$WORK/hold"
-    until grep -q OPEN "$WORK/one.out"; do sleep 0.05; done
-    sleep 1
-    base=$(rss_kib "$PID")
-    exec 3>&-
-    wait "$client"
-    rm "$WORK/hold"
-    mkfifo "$WORK/hold"
-    python3 idle_http.py "$addr" "$COUNT" <"$WORK/hold" >"$WORK/many.out" &
-    client=$!
-    exec 3>"$WORK/hold"
-    until grep -q OPEN "$WORK/many.out"; do sleep 0.1; done
-    sleep 2
-    loaded=$(rss_kib "$PID")
-    exec 3>&-
-    wait "$client"
-    rm "$WORK/hold"
+    base=$(rss_with 1)
+    loaded=$(rss_with "$COUNT")
     kill -9 "$PID"
     wait "$PID" 2>/dev/null || true
     PID=""
