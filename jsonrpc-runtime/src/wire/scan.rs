@@ -211,8 +211,7 @@ impl<'a> Scanner<'a> {
                 if self.next()? != b':' {
                     return None;
                 }
-                self.skip_whitespace();
-                return Some(member);
+                (member, 0)
             }
         };
         self.pos += len;
