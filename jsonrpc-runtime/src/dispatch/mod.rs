@@ -23,8 +23,9 @@ use crate::method::middleware::Middleware;
 use crate::method::openrpc::{self, Info};
 use crate::method::state::States;
 use crate::session::MessageScope;
+use crate::wire::batch::{self, OverLimit};
 use crate::wire::request::{self, Entry, Message};
-use crate::wire::response::{self, Answer, OverLimit, SuccessHead};
+use crate::wire::response::{self, Answer, SuccessHead};
 use crate::wire::scan;
 use crate::{Error, Methods, StartupError};
 use limits::Limits;
@@ -172,7 +173,7 @@ impl Dispatcher {
         budget: Option<Holding<'a>>,
     ) -> Option<Vec<u8>> {
         let max_size = self.inner.limits.max_response_size;
-        let mut answers = response::Batch::new(entries.len(), max_size, budget);
+        let mut answers = batch::Batch::new(entries.len(), max_size, budget);
         match self
             .run_batch(entries, transport, session, &mut answers)
             .await
@@ -194,7 +195,7 @@ impl Dispatcher {
         entries: &'a [Entry<'a>],
         transport: Option<&'a RequestParts>,
         session: Option<&'a MessageScope>,
-        answers: &mut response::Batch<'a>,
+        answers: &mut batch::Batch<'a>,
     ) -> Result<(), OverLimit> {
         let limit = self.inner.limits.max_concurrent_calls.max(1);
         let mut running = FuturesUnordered::new();

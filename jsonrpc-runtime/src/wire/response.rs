@@ -1,11 +1,9 @@
 //! Writing response bytes. Ids are copied as the raw JSON text the client sent, so every id
 //! comes back byte for byte (9007199254740993 stays 9007199254740993).
 
-use crate::wire::budget::Holding;
 use serde::Serialize;
 use serde_json::value::RawValue;
 
-use crate::wire::request::Entry;
 use crate::Error;
 
 impl SuccessHead {
@@ -151,170 +149,8 @@ pub(crate) fn too_large_call(max_size: usize, id: Option<&RawValue>) -> Vec<u8> 
     error(&Error::internal_error().with_data(reason), id)
 }
 
-/// A batch response as its answers come in: the answers in the order of the requests, and the
-/// size of the array they make, kept within the size limit.
-pub(crate) struct Batch<'a> {
-    /// One per request started: `None` for a notification or a call still running.
-    answers: Vec<Option<Answer<'a>>>,
-    /// The bytes of the array of the answers in so far: each answer with the `[` or `,` before
-    /// it, and the closing `]`. Exact, so that the response is written into one allocation.
-    size: usize,
-    max_size: usize,
-    /// The memory budget the answers held so far count against, over HTTP.
-    budget: Option<Holding<'a>>,
-    /// Stopped by the budget rather than by the size limit.
-    over_budget: bool,
-}
-
-/// An answer would have made a batch response larger than the size limit (or than the memory
-/// budget has room for); it was dropped.
-pub(crate) struct OverLimit;
-
-impl<'a> Batch<'a> {
-    /// An empty batch response with room for `len` answers, at most `max_size` bytes, held
-    /// against `budget` as they come in.
-    pub(crate) fn new(len: usize, max_size: usize, budget: Option<Holding<'a>>) -> Self {
-        Batch {
-            answers: Vec::with_capacity(len),
-            size: 1,
-            max_size,
-            budget,
-            over_budget: false,
-        }
-    }
-
-    /// How many requests have been started.
-    #[inline]
-    pub(crate) fn len(&self) -> usize {
-        self.answers.len()
-    }
-
-    /// Places the answer of the next request (`None` for a notification).
-    #[inline]
-    pub(crate) fn push(&mut self, answer: Option<Answer<'a>>) -> Result<(), OverLimit> {
-        if let Some(answer) = &answer {
-            self.count(answer)?;
-        }
-        self.answers.push(answer);
-        Ok(())
-    }
-
-    /// Keeps the place of the next request, whose call is still running.
-    #[inline]
-    pub(crate) fn push_running(&mut self) {
-        self.answers.push(None);
-    }
-
-    /// Places the answer of the running call at `index`.
-    #[inline]
-    pub(crate) fn set(
-        &mut self,
-        index: usize,
-        answer: Option<Answer<'a>>,
-    ) -> Result<(), OverLimit> {
-        if let Some(answer) = &answer {
-            self.count(answer)?;
-        }
-        self.answers[index] = answer;
-        Ok(())
-    }
-
-    /// Adds `answer` to the size, unless that takes the size past the limit.
-    #[inline]
-    fn count(&mut self, answer: &Answer<'_>) -> Result<(), OverLimit> {
-        let size = self.size + 1 + answer.size();
-        if size > self.max_size {
-            return Err(OverLimit);
-        }
-        if let Some(Holding { budgets, held }) = &mut self.budget {
-            if held.grow_to(budgets, size).is_err() {
-                self.over_budget = true;
-                return Err(OverLimit);
-            }
-        }
-        self.size = size;
-        Ok(())
-    }
-
-    /// The array of the answers, or nothing when every request was a notification.
-    pub(crate) fn finish(self) -> Option<Vec<u8>> {
-        let mut bytes = Vec::with_capacity(self.size);
-        for answer in self.answers.into_iter().flatten() {
-            bytes.push(if bytes.is_empty() { b'[' } else { b',' });
-            match answer {
-                Answer::Success(head, id) => {
-                    bytes.extend_from_slice(&head.0);
-                    push_id(&mut bytes, Some(id));
-                }
-                Answer::Error(error) => bytes.extend_from_slice(&error),
-            }
-        }
-        if bytes.is_empty() {
-            return None;
-        }
-        bytes.push(b']');
-        Some(bytes)
-    }
-
-    /// The array for a batch stopped at the size limit: the answers in, and for every other
-    /// request of `entries` that expects one, a short -32603 error with its id (an invalid
-    /// request object gets its -32600, as ever).
-    #[cold]
-    pub(crate) fn over_limit(self, entries: &[Entry<'_>]) -> Vec<u8> {
-        let reason = if self.over_budget {
-            "the batch's answers grew past what the server's memory budget has room for".to_owned()
-        } else {
-            format!(
-                "the batch's response grew past the limit of {} bytes",
-                self.max_size
-            )
-        };
-        let mut stopped = error(&Error::internal_error().with_data(reason), None);
-        // Up to the id, which is each request's own.
-        stopped.truncate(stopped.len() - br#","id":null}"#.len());
-        let invalid = |id, reason: &str| error(&Error::invalid_request().with_data(reason), id);
-        // The bytes the other requests add, so that this response too is one allocation (a
-        // copy grown past the limit would be twice as large while it moves).
-        let answered = |index: usize| matches!(self.answers.get(index), Some(Some(_)));
-        let tail: usize = (entries.iter().enumerate())
-            .filter(|&(index, _)| !answered(index))
-            .map(|(_, entry)| match entry {
-                Entry::Call(request) => request.id.map_or(0, |id| {
-                    1 + stopped.len() + r#","id":}"#.len() + id.get().len()
-                }),
-                Entry::Invalid { id, reason } => 1 + invalid(*id, reason).len(),
-            })
-            .sum();
-        let mut bytes = Vec::with_capacity(self.size + tail);
-        let mut answers = self.answers.into_iter();
-        for entry in entries {
-            let separator = if bytes.is_empty() { b'[' } else { b',' };
-            match (answers.next().flatten(), entry) {
-                (Some(answer), _) => {
-                    bytes.push(separator);
-                    push_answer(&mut bytes, answer);
-                }
-                (None, Entry::Call(request)) => {
-                    if let Some(id) = request.id {
-                        bytes.push(separator);
-                        bytes.extend_from_slice(&stopped);
-                        push_id(&mut bytes, Some(id));
-                    }
-                }
-                (None, Entry::Invalid { id, reason }) => {
-                    bytes.push(separator);
-                    bytes.extend_from_slice(&invalid(*id, reason));
-                }
-            }
-        }
-        bytes.push(b']');
-        debug_assert_eq!(bytes.len(), bytes.capacity(), "the size is exact");
-        bytes
-    }
-}
-
 /// Appends one answer, complete with its id.
-fn push_answer(bytes: &mut Vec<u8>, answer: Answer<'_>) {
+pub(super) fn push_answer(bytes: &mut Vec<u8>, answer: Answer<'_>) {
     match answer {
         Answer::Success(head, id) => {
             bytes.extend_from_slice(&head.0);
@@ -325,7 +161,7 @@ fn push_answer(bytes: &mut Vec<u8>, answer: Answer<'_>) {
 }
 
 /// Appends `,"id":<id>}`, closing the response object.
-fn push_id(bytes: &mut Vec<u8>, id: Option<&RawValue>) {
+pub(super) fn push_id(bytes: &mut Vec<u8>, id: Option<&RawValue>) {
     bytes.extend_from_slice(br#","id":"#);
     bytes.extend_from_slice(id.map_or("null", RawValue::get).as_bytes());
     bytes.push(b'}');
