@@ -6,6 +6,7 @@ use std::ops::{Deref, DerefMut};
 use serde::de::{self, DeserializeOwned, Deserializer, MapAccess, Visitor};
 use serde_json::value::RawValue;
 
+use crate::method::param_text::ParamText;
 use crate::wire::request::{Key, RawJson};
 use crate::Error;
 
@@ -173,7 +174,7 @@ impl<'a> ParamsReader<'a> {
             }
         };
         let decoded = match value {
-            Some(value) => serde_json::from_str(value),
+            Some(value) => T::deserialize(ParamText(value)),
             None => T::deserialize(Missing),
         };
         decoded.map_err(|e| match value {
