@@ -128,7 +128,17 @@ fn decode_args(
             };
         });
     }
-    let context = quote!(&__jsonrpc_call.context);
+    // The context is made once, by the first context argument that asks (see `LazyContext`).
+    let takes_context = model
+        .args
+        .iter()
+        .any(|arg| matches!(arg.kind, ArgKind::ByType { .. } | ArgKind::Context { .. }));
+    if takes_context {
+        decode.push(quote! {
+            let __jsonrpc_context = #private::LazyContext::new(&__jsonrpc_call.context);
+        });
+    }
+    let context = quote!(&__jsonrpc_context);
     let state_probe = |ty: &Type| {
         quote_spanned! {ty.span()=>
             (|| { #probe_traits (&&&#private::Probe::<#ty>::new()).__jsonrpc_states() })

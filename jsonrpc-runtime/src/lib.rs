@@ -484,13 +484,14 @@ pub use jsonrpc_macros::subscription;
 /// Not public API: the paths the code `#[method]` generates goes through.
 #[doc(hidden)]
 pub mod __private {
+    pub use crate::method::context::CallInfo;
     pub use crate::method::describe::{
         CannotDecode, DecodesAbsence, HasSchema, MethodDoc, NoSchema, ParamDoc, ResultProbe,
         SchemaProbe, ValueProbe,
     };
     pub use crate::method::extract::{
         beside_whole, beside_whole_states, context, context_states, param, params_reader,
-        whole_params, AmbiguousArg, ContextArg, ParamArg, Probe, WholeParams,
+        whole_params, AmbiguousArg, ContextArg, LazyContext, ParamArg, Probe, WholeParams,
     };
     pub use crate::method::handler::{
         complete_now, BoxFuture, Call, CallFn, Kind, Outcome, RawJson, ResultKind, SuccessHead,

@@ -14,9 +14,8 @@ use std::task::{Context, Poll};
 
 use futures_util::stream::FuturesUnordered;
 use futures_util::{FutureExt, StreamExt};
-use serde_json::value::RawValue;
 
-use crate::method::context::{CallContext, RequestParts};
+use crate::method::context::{CallInfo, RequestParts};
 use crate::method::handler::Call;
 use crate::method::invoke::{invoke, Invocation, Running};
 use crate::method::middleware::Middleware;
@@ -24,7 +23,7 @@ use crate::method::openrpc::{self, Info};
 use crate::method::state::States;
 use crate::session::MessageScope;
 use crate::wire::batch::{self, OverLimit};
-use crate::wire::request::{self, Entry, Message};
+use crate::wire::request::{self, Entry, Message, RawJson};
 use crate::wire::response::{self, Answer, SuccessHead};
 use crate::wire::scan;
 use crate::{Error, Methods, StartupError};
@@ -248,7 +247,7 @@ impl Dispatcher {
             }
         };
         let max_size = self.inner.limits.max_response_size;
-        let context = CallContext {
+        let context = CallInfo {
             method: &request.method,
             id: request.id,
             request: transport,
@@ -286,7 +285,7 @@ enum Started<'a> {
 /// A running call, and what its answer needs.
 struct RunningAnswer<'a> {
     call: Running<'a>,
-    id: Option<&'a RawValue>,
+    id: Option<RawJson<'a>>,
     max_size: usize,
 }
 
@@ -302,7 +301,7 @@ impl<'a> Future for RunningAnswer<'a> {
 /// The answer to a call with this result; `None` for a notification.
 fn answer(
     result: Result<SuccessHead, Error>,
-    id: Option<&RawValue>,
+    id: Option<RawJson<'_>>,
     max_size: usize,
 ) -> Option<Answer<'_>> {
     let id = id?;

@@ -7,6 +7,7 @@ use std::ops::Deref;
 
 use serde_json::value::RawValue;
 
+use crate::wire::request::RawJson;
 use crate::{Error, FromCall};
 
 /// What the dispatcher knows about one call, handed to extractors and middleware.
@@ -39,6 +40,63 @@ impl<'a> CallContext<'a> {
     pub fn state<T: Send + Sync + 'static>(&self) -> Option<crate::State<T>> {
         self.states.get::<T>()
     }
+}
+
+/// Not public API: what the dispatcher knows about one call, from which its [`CallContext`] is
+/// made when something asks for one (a context argument, middleware).
+///
+/// The id stays the text the request readers checked: serde_json reads it into the
+/// [`RawValue`] that [`CallContext::id`] holds only then, so that a method with no context
+/// argument (most) costs no such read.
+#[doc(hidden)]
+#[derive(Clone, Copy)]
+pub struct CallInfo<'a> {
+    /// The method name as the client sent it.
+    pub method: &'a str,
+    /// The raw JSON id; `None` for a notification.
+    pub id: Option<RawJson<'a>>,
+    /// The transport's request, when there is one.
+    pub request: Option<&'a RequestParts>,
+    /// The long-lived connection the call came on (WebSocket), if any.
+    pub(crate) session: Option<&'a crate::session::MessageScope>,
+    /// The server's shared state.
+    pub(crate) states: &'a crate::method::state::States,
+}
+
+impl<'a> CallInfo<'a> {
+    /// The id as JSON text; `None` for a notification.
+    #[inline]
+    pub fn id_text(&self) -> Option<&'a str> {
+        self.id.map(RawJson::get)
+    }
+
+    /// The call's context, its id read as a [`RawValue`].
+    pub fn context(&self) -> CallContext<'a> {
+        CallContext {
+            method: self.method,
+            id: self.id.and_then(read_id),
+            request: self.request,
+            session: self.session,
+            states: self.states,
+        }
+    }
+}
+
+/// The id's text as a [`RawValue`]. The readers checked it as one serde_json reads, so this
+/// cannot fail; if it ever did, the id is left out (and the bug logged) rather than the call
+/// failed.
+fn read_id(id: RawJson<'_>) -> Option<&RawValue> {
+    match id.to_raw_value() {
+        Ok(id) => Some(id),
+        Err(error) => unreadable_id(&error),
+    }
+}
+
+#[cold]
+fn unreadable_id<'a>(error: &serde_json::Error) -> Option<&'a RawValue> {
+    debug_assert!(false, "a checked id serde_json does not read: {error}");
+    tracing::error!(%error, "serde_json does not read the request's id as a RawValue");
+    None
 }
 
 /// What a transport hands the dispatcher about a request: the HTTP head when the call came over

@@ -13,11 +13,12 @@
 //! RpcState;`, `type Db = State<Pool>;`, a re-export or a type made by `macro_rules!` are all
 //! context arguments, and a `Deserialize` struct called `Headers` is a param.
 
+use std::cell::OnceCell;
 use std::marker::PhantomData;
 
 use serde::de::DeserializeOwned;
 
-use crate::method::context::CallContext;
+use crate::method::context::{CallContext, CallInfo};
 use crate::method::handler::{Call, RawJson};
 use crate::method::params::ParamsReader;
 use crate::method::state::StateKey;
@@ -103,6 +104,32 @@ impl<T: DeserializeOwned> Param for T {}
 )]
 pub trait Unambiguous {}
 
+/// Not public API: a call's [`CallContext`], made when the first context argument asks for it
+/// and shared by the others. Generated code makes one per call, so that a method with no
+/// context argument never makes a context (nor reads its id).
+#[doc(hidden)]
+pub struct LazyContext<'c, 'a> {
+    info: &'c CallInfo<'a>,
+    made: OnceCell<CallContext<'a>>,
+}
+
+impl<'c, 'a> LazyContext<'c, 'a> {
+    /// A context to make from `info` when asked.
+    #[inline]
+    pub fn new(info: &'c CallInfo<'a>) -> Self {
+        LazyContext {
+            info,
+            made: OnceCell::new(),
+        }
+    }
+
+    /// The context, made on the first call.
+    #[inline]
+    pub fn get(&self) -> &CallContext<'a> {
+        self.made.get_or_init(|| self.info.context())
+    }
+}
+
 /// Not public API: the probe generated code settles an argument's kind with.
 ///
 /// For `(&&&Probe::<T>::new()).__jsonrpc_arg(...)`, method resolution tries the receiver
@@ -128,7 +155,7 @@ impl<T> Probe<T> {
 pub trait AmbiguousArg<T> {
     fn __jsonrpc_arg(
         &self,
-        _call: &CallContext<'_>,
+        _call: &LazyContext<'_, '_>,
         _params: &mut crate::method::params::ParamsReader<'_>,
         _name: &'static str,
     ) -> Result<T, Error>
@@ -156,7 +183,7 @@ impl<T: FromCall + DeserializeOwned> AmbiguousArg<T> for &&Probe<T> {
 pub trait ContextArg<T> {
     fn __jsonrpc_arg(
         &self,
-        call: &CallContext<'_>,
+        call: &LazyContext<'_, '_>,
         params: &mut crate::method::params::ParamsReader<'_>,
         name: &'static str,
     ) -> Result<T, Error>;
@@ -172,7 +199,7 @@ impl<T: FromCall> ContextArg<T> for &Probe<T> {
     #[inline]
     fn __jsonrpc_arg(
         &self,
-        call: &CallContext<'_>,
+        call: &LazyContext<'_, '_>,
         _params: &mut crate::method::params::ParamsReader<'_>,
         _name: &'static str,
     ) -> Result<T, Error> {
@@ -190,7 +217,7 @@ pub trait ParamArg<T> {
     #[inline]
     fn __jsonrpc_arg(
         &self,
-        _call: &CallContext<'_>,
+        _call: &LazyContext<'_, '_>,
         params: &mut crate::method::params::ParamsReader<'_>,
         name: &'static str,
     ) -> Result<T, Error>
@@ -214,8 +241,8 @@ impl<T> ParamArg<T> for Probe<T> {}
 /// Not public API: builds a `#[context]` argument (and every context argument the probe finds).
 #[doc(hidden)]
 #[inline]
-pub fn context<T: FromCall>(call: &CallContext<'_>) -> Result<T, Error> {
-    T::from_call(call).map_err(Into::into)
+pub fn context<T: FromCall>(call: &LazyContext<'_, '_>) -> Result<T, Error> {
+    T::from_call(call.get()).map_err(Into::into)
 }
 
 /// Not public API: the state keys of a `#[context]` argument.
@@ -239,8 +266,8 @@ impl<T: FromCall> BesideWholeParams for T {}
 /// context argument.
 #[doc(hidden)]
 #[inline]
-pub fn beside_whole<T: BesideWholeParams>(call: &CallContext<'_>) -> Result<T, Error> {
-    T::from_call(call).map_err(Into::into)
+pub fn beside_whole<T: BesideWholeParams>(call: &LazyContext<'_, '_>) -> Result<T, Error> {
+    T::from_call(call.get()).map_err(Into::into)
 }
 
 /// Not public API: the state keys of an argument beside `Params<T>`.

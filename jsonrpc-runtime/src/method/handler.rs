@@ -7,7 +7,7 @@ use std::pin::Pin;
 
 use serde::Serialize;
 
-use crate::method::context::CallContext;
+use crate::method::context::CallInfo;
 use crate::method::state::States;
 pub use crate::wire::request::RawJson;
 pub use crate::wire::response::SuccessHead;
@@ -24,7 +24,7 @@ pub struct Call<'a> {
     /// The server's shared state.
     pub states: &'a States,
     /// The method name, id and transport request, for context extractors.
-    pub context: CallContext<'a>,
+    pub context: CallInfo<'a>,
 }
 
 /// A boxed, sendable future of a method's result.

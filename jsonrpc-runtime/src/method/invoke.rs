@@ -8,7 +8,7 @@ use std::task::{Context, Poll};
 use futures_util::FutureExt;
 use tracing::Instrument;
 
-use crate::method::context::CallContext;
+use crate::method::context::CallInfo;
 use crate::method::handler::{BoxFuture, Call, Outcome, RawJson, SuccessHead};
 use crate::method::registry::Entry;
 use crate::middleware::{CallOutput, MethodCall, Next};
@@ -92,7 +92,7 @@ async fn through_middleware(entry: &Entry, call: Call<'_>) -> Result<SuccessHead
         Err(error) => return span.in_scope(|| Err(unreadable_params(&error))),
     };
     let method_call = MethodCall {
-        context: call.context,
+        context: call.context.context(),
         params,
         group: entry.def.group(),
     };
@@ -139,8 +139,8 @@ async fn through_middleware(entry: &Entry, call: Call<'_>) -> Result<SuccessHead
 /// `tracing-opentelemetry` turns into the span's name, kind and status. The error fields are
 /// empty until [`log_error`] records them. Every value is a `&str` the call already holds or a
 /// static one: building the span allocates nothing.
-fn call_span(context: &CallContext<'_>) -> tracing::Span {
-    let id = context.id.map(|id| id.get());
+fn call_span(context: &CallInfo<'_>) -> tracing::Span {
+    let id = context.id_text();
     let span = tracing::debug_span!(
         "jsonrpc.call",
         method = context.method,
@@ -190,7 +190,7 @@ fn record_id(span: &tracing::Span, id: &str) {
 /// The error for a call of a method the set does not have, logged in the call's span like any
 /// other call's error.
 #[cold]
-pub(crate) fn unknown_method(context: &CallContext<'_>) -> Error {
+pub(crate) fn unknown_method(context: &CallInfo<'_>) -> Error {
     let error = Error::method_not_found().with_data(context.method);
     let span = call_span(context);
     span.in_scope(|| log_error(&span, &error));

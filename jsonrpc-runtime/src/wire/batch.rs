@@ -235,15 +235,29 @@ impl<'a> Batch<'a> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::wire::request::{parse, Message, RawJson};
     use crate::wire::response::SuccessHead;
-    use serde_json::value::RawValue;
 
-    fn id(text: &str) -> &RawValue {
-        serde_json::from_str(text).unwrap()
+    /// The entries of a batch body.
+    fn entries(body: &[u8]) -> Vec<Entry<'_>> {
+        let Message::Batch(entries) = parse(body).unwrap() else {
+            panic!("a batch")
+        };
+        entries
     }
 
-    fn success<'a>(result: &str, id: &'a RawValue) -> Option<Answer<'a>> {
-        Some(Answer::Success(SuccessHead::raw(result), id))
+    /// The ids of the entries, `None` for a notification or an invalid entry.
+    fn ids<'a>(entries: &[Entry<'a>]) -> Vec<Option<RawJson<'a>>> {
+        (entries.iter())
+            .map(|entry| match entry {
+                Entry::Call(request) => request.id,
+                Entry::Invalid { .. } => None,
+            })
+            .collect()
+    }
+
+    fn success<'a>(result: &str, id: Option<RawJson<'a>>) -> Option<Answer<'a>> {
+        Some(Answer::Success(SuccessHead::raw(result), id.unwrap()))
     }
 
     fn text(bytes: Vec<u8>) -> String {
@@ -252,7 +266,13 @@ mod tests {
 
     #[test]
     fn answers_behind_a_running_call_wait_for_it_and_keep_their_order() {
-        let (one, two, three, four) = (id("1"), id("2"), id("3"), id("4"));
+        let entries = entries(
+            br#"[{"jsonrpc":"2.0","method":"a","id":1},{"jsonrpc":"2.0","method":"b","id":2},
+            {"jsonrpc":"2.0","method":"c","id":3},{"jsonrpc":"2.0","method":"d","id":4}]"#,
+        );
+        let [one, two, three, four] = ids(&entries)[..] else {
+            panic!("four ids")
+        };
         let mut batch = Batch::new(5, usize::MAX, None);
         batch.push(success("10", one)).ok().unwrap();
         batch.push_running();
@@ -288,28 +308,18 @@ mod tests {
             br#"[{"jsonrpc":"2.0","method":"a","id":1},{"jsonrpc":"2.0","method":"b","id":2},
             {"jsonrpc":"2.0","method":"c","id":3},{"jsonrpc":"2.0","method":"d"},
             {"jsonrpc":"2.0","method":"e","id":5},7]"#;
-        let crate::wire::request::Message::Batch(entries) =
-            crate::wire::request::parse(body).unwrap()
-        else {
-            panic!("a batch")
-        };
-        let ids: Vec<_> = entries
-            .iter()
-            .map(|entry| match entry {
-                Entry::Call(request) => request.id,
-                Entry::Invalid { .. } => None,
-            })
-            .collect();
-        let first = success("1", ids[0].unwrap());
+        let entries = entries(body);
+        let ids = ids(&entries);
+        let first = success("1", ids[0]);
         // Room for the first and the third answer (the same size), not for the fifth.
         let limit = 1 + 2 * (1 + first.as_ref().unwrap().size()) + 5;
         let mut batch = Batch::new(entries.len(), limit, None);
         batch.push(first).ok().unwrap();
         batch.push_running();
-        batch.push(success("3", ids[2].unwrap())).ok().unwrap();
+        batch.push(success("3", ids[2])).ok().unwrap();
         // The fourth request (a notification) answers nothing; the fifth is over the limit.
         batch.push(None).ok().unwrap();
-        assert!(batch.push(success("5", ids[4].unwrap())).is_err());
+        assert!(batch.push(success("5", ids[4])).is_err());
         let response: serde_json::Value =
             serde_json::from_slice(&batch.over_limit(&entries)).unwrap();
         let answers = response.as_array().unwrap();

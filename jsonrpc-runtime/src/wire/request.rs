@@ -2,8 +2,7 @@
 //!
 //! Nothing here rejects a request early: the whole body is read first (so broken JSON anywhere is
 //! always a parse error), and only then is each request object checked against the
-//! specification. Everything borrows from the body; ids and params stay raw JSON text: an id as
-//! a [`RawValue`] (what [`CallContext::id`](crate::CallContext::id) hands out), params as a
+//! specification. Everything borrows from the body; ids and params stay raw JSON text, as a
 //! [`RawJson`], which costs nothing to make from text a reader has checked.
 //!
 //! Two readers give the same [`Message`]: [`read_common`](super::scan::read_common), a byte scanner for the bodies clients
@@ -29,7 +28,7 @@ pub(crate) enum Entry<'a> {
     /// Not a valid request object; answered with -32600. `id` is the request's id when that
     /// much of it was valid, so the client can still match the error to its request.
     Invalid {
-        id: Option<&'a RawValue>,
+        id: Option<RawJson<'a>>,
         reason: &'static str,
     },
 }
@@ -39,10 +38,10 @@ pub(crate) struct Request<'a> {
     pub method: Cow<'a, str>,
     pub params: Option<RawJson<'a>>,
     /// `None` for a notification; `Some("null")` for a request whose id is null.
-    pub id: Option<&'a RawValue>,
+    pub id: Option<RawJson<'a>>,
 }
 
-/// Not public API: the raw JSON text of a request's params, borrowed from the body.
+/// Not public API: the raw JSON text of a request's params or id, borrowed from the body.
 ///
 /// Only the readers of this module make one, from text they have checked as JSON (and as a
 /// value serde_json reads as a [`RawValue`]), so the text can be stepped through without
@@ -58,7 +57,7 @@ impl<'a> RawJson<'a> {
         self.0
     }
 
-    /// The text as a [`RawValue`], for public API that hands params out as one. serde_json reads
+    /// The text as a [`RawValue`], for public API that hands it out as one. serde_json reads
     /// the text again to make it (a `&RawValue` can be made no other way); it cannot fail on
     /// text the readers checked.
     pub(crate) fn to_raw_value(self) -> Result<&'a RawValue, serde_json::Error> {
@@ -147,7 +146,7 @@ impl<'de> Visitor<'de> for EntryVisitor {
     }
 
     fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Self::Value, A::Error> {
-        let mut members = Members::<'de, &'de RawValue>::default();
+        let mut members = Members::<&'de RawValue>::default();
         while let Some(key) = map.next_key::<Key<'de>>()? {
             let slot = match key.0.as_ref() {
                 "jsonrpc" => &mut members.jsonrpc,
@@ -195,17 +194,16 @@ impl<'de> Visitor<'de> for EntryVisitor {
 }
 
 /// The members of a request object as written, before they are checked: raw JSON text, as a
-/// [`RawValue`] (serde_json's reader) or a `&str` (the scanner). The id is a `RawValue` from
-/// either reader, since [`CallContext::id`](crate::CallContext::id) hands it out as one.
-pub(super) struct Members<'a, V> {
+/// [`RawValue`] (serde_json's reader) or a `&str` (the scanner).
+pub(super) struct Members<V> {
     pub(super) jsonrpc: Option<V>,
     pub(super) method: Option<V>,
     pub(super) params: Option<V>,
-    pub(super) id: Option<&'a RawValue>,
+    pub(super) id: Option<V>,
     pub(super) duplicate: bool,
 }
 
-impl<V> Default for Members<'_, V> {
+impl<V> Default for Members<V> {
     fn default() -> Self {
         Members {
             jsonrpc: None,
@@ -233,11 +231,14 @@ impl<'a> RawText<'a> for &'a RawValue {
     }
 }
 
-impl<'a, V: RawText<'a>> Members<'a, V> {
+impl<V> Members<V> {
     /// Applies the rules of section 4 of the specification.
-    pub(super) fn check(self) -> Entry<'a> {
+    pub(super) fn check<'a>(self) -> Entry<'a>
+    where
+        V: RawText<'a>,
+    {
         // The id is checked first: when it is valid, even an invalid request's error carries it.
-        let id = match self.id {
+        let id = match self.id.map(|id| RawJson(id.text())) {
             Some(id) if !is_valid_id(id.get()) => {
                 return Entry::Invalid {
                     id: None,

@@ -1,8 +1,8 @@
 //! Writing response bytes. Ids are copied as the raw JSON text the client sent, so every id
 //! comes back byte for byte (9007199254740993 stays 9007199254740993).
 
+use crate::wire::request::RawJson;
 use serde::Serialize;
-use serde_json::value::RawValue;
 
 use crate::Error;
 
@@ -50,7 +50,7 @@ fn result_not_serializable(error: serde_json::Error) -> Error {
 /// The response to one call, before it is placed in a single response or a batch.
 pub(crate) enum Answer<'a> {
     /// A success response missing its id.
-    Success(SuccessHead, &'a RawValue),
+    Success(SuccessHead, RawJson<'a>),
     /// A complete error response.
     Error(Vec<u8>),
 }
@@ -74,14 +74,14 @@ impl Answer<'_> {
 }
 
 /// Completes a success response with its id.
-pub(crate) fn finish(head: SuccessHead, id: &RawValue) -> Vec<u8> {
+pub(crate) fn finish(head: SuccessHead, id: RawJson<'_>) -> Vec<u8> {
     let mut bytes = head.0;
     push_id(&mut bytes, Some(id));
     bytes
 }
 
 /// A complete error response; `id` is `None` when it could not be read (sent as `null`).
-pub(crate) fn error(error: &Error, id: Option<&RawValue>) -> Vec<u8> {
+pub(crate) fn error(error: &Error, id: Option<RawJson<'_>>) -> Vec<u8> {
     let mut bytes = Vec::with_capacity(96);
     bytes.extend_from_slice(br#"{"jsonrpc":"2.0","error":"#);
     serde_json::to_writer(&mut bytes, error).expect("an error object always serializes");
@@ -144,7 +144,7 @@ pub(crate) fn too_large(max_size: usize) -> Vec<u8> {
 
 /// The -32603 answer to one call whose response is over the size limit.
 #[cold]
-pub(crate) fn too_large_call(max_size: usize, id: Option<&RawValue>) -> Vec<u8> {
+pub(crate) fn too_large_call(max_size: usize, id: Option<RawJson<'_>>) -> Vec<u8> {
     let reason = format!("the response is larger than the limit of {max_size} bytes");
     error(&Error::internal_error().with_data(reason), id)
 }
@@ -161,9 +161,9 @@ pub(super) fn push_answer(bytes: &mut Vec<u8>, answer: Answer<'_>) {
 }
 
 /// Appends `,"id":<id>}`, closing the response object.
-pub(super) fn push_id(bytes: &mut Vec<u8>, id: Option<&RawValue>) {
+pub(super) fn push_id(bytes: &mut Vec<u8>, id: Option<RawJson<'_>>) {
     bytes.extend_from_slice(br#","id":"#);
-    bytes.extend_from_slice(id.map_or("null", RawValue::get).as_bytes());
+    bytes.extend_from_slice(id.map_or("null", RawJson::get).as_bytes());
     bytes.push(b'}');
 }
 

@@ -3,13 +3,11 @@
 //! anything else, which the serde path of [`request`](super::request) then answers exactly.
 //! It builds on [`request`](super::request)'s types; `request` does not know of it.
 //!
-//! Only the id is read by serde_json (in place, with its public API): the [`RawValue`] that
-//! [`CallContext::id`](crate::CallContext::id) hands out can be made no other way. Params stay
-//! text the scanner checked, a [`RawJson`](super::request::RawJson), which costs nothing to make.
+//! Ids and params stay text the scanner checked, a [`RawJson`](super::request::RawJson), which
+//! costs nothing to make; serde_json reads an id only when a method asks for it as a
+//! [`RawValue`](serde_json::value::RawValue) (through [`CallContext`](crate::CallContext)).
 
 use std::borrow::Cow;
-
-use serde_json::value::RawValue;
 
 #[cfg(test)]
 use super::request::parse;
@@ -19,10 +17,9 @@ use super::request::{Entry, Members, Message, RawText};
 /// depth limit) as before.
 pub(super) const SCAN_MAX_DEPTH: usize = 64;
 
-/// Reads the bodies clients send, without serde (but for the id): one request object or a batch
-/// of request objects, whose strings (but the id) have no escapes and whose nesting is within
-/// `max_depth`. `None` for any
-/// other body, valid or not: [`parse`] (after the depth check) then reads it, and gives the exact
+/// Reads the bodies clients send, without serde: one request object or a batch of request
+/// objects, whose strings have no escapes and whose nesting is within `max_depth`. `None` for
+/// any other body, valid or not: [`parse`] (after the depth check) then reads it, and gives the exact
 /// answer for it.
 ///
 /// When it reads a body, the result is the one [`parse`] gives, and the body is within the depth
@@ -151,15 +148,11 @@ impl<'a> Scanner<'a> {
         }
         self.pos += 1;
         self.skip_whitespace();
-        let mut members = Members::<'a, &'a str>::default();
+        let mut members = Members::<&'a str>::default();
         if !self.eat(b'}') {
             loop {
                 let slot = match self.key()? {
-                    Member::Id => {
-                        let id = self.id(depth + 1)?;
-                        members.duplicate |= members.id.replace(id).is_some();
-                        None
-                    }
+                    Member::Id => Some(&mut members.id),
                     // The version as clients write it, without reading it as a string.
                     Member::Jsonrpc if self.rest().starts_with(b"\"2.0\"") => {
                         self.pos += 5;
@@ -217,22 +210,6 @@ impl<'a> Scanner<'a> {
         self.pos += len;
         self.skip_whitespace();
         Some(member)
-    }
-
-    /// The id's value (at its first byte), `depth` deep, as a [`RawValue`], which serde_json
-    /// makes only as it reads the text. It reads a scalar in place, so the scanner need not step
-    /// over it first; an array or object (an invalid id) is stepped over here first, so that
-    /// the depth limit holds.
-    fn id(&mut self, depth: usize) -> Option<&'a RawValue> {
-        if let b'[' | b'{' = self.peek()? {
-            let start = self.pos;
-            self.value(depth)?;
-            return serde_json::from_str(self.text.get(start..self.pos)?).ok();
-        }
-        let mut deserializer = serde_json::Deserializer::from_str(self.text.get(self.pos..)?);
-        let id = <&RawValue as serde::Deserialize>::deserialize(&mut deserializer).ok()?;
-        self.pos += id.get().len();
-        Some(id)
     }
 
     /// Steps over one JSON value (at its first byte), `depth` deep: its text.
@@ -403,6 +380,7 @@ pub(crate) fn nests_deeper_than(body: &[u8], max_depth: usize) -> bool {
 mod tests {
     use super::*;
     use crate::wire::request::{RawJson, Request};
+    use serde_json::value::RawValue;
 
     /// Everything a message holds, written out, for comparing the two readers.
     fn describe(message: &Message<'_>) -> String {
@@ -411,10 +389,10 @@ mod tests {
                 "call method={:?} params={:?} id={:?}",
                 request.method,
                 request.params.map(RawJson::get),
-                request.id.map(RawValue::get)
+                request.id.map(RawJson::get)
             ),
             Entry::Invalid { id, reason } => {
-                format!("invalid id={:?} reason={reason}", id.map(RawValue::get))
+                format!("invalid id={:?} reason={reason}", id.map(RawJson::get))
             }
         };
         match message {
@@ -446,21 +424,21 @@ mod tests {
         true
     }
 
-    /// The params the scanner reads are text serde_json reads as a `RawValue` on its own, as
-    /// middleware is handed them.
+    /// The params and ids the scanner reads are text serde_json reads as a `RawValue` on its
+    /// own, as middleware and `CallContext` hand them out.
     fn assert_params_are_raw_values(message: &Message<'_>, text: &str) {
         let entries = match message {
             Message::Single(single) => std::slice::from_ref(single),
             Message::Batch(entries) => entries,
         };
         for entry in entries {
-            if let Entry::Call(Request {
-                params: Some(params),
-                ..
-            }) = entry
-            {
-                let raw = params.to_raw_value();
-                assert_eq!(raw.ok().map(RawValue::get), Some(params.get()), "{text}");
+            let (params, id) = match entry {
+                Entry::Call(Request { params, id, .. }) => (*params, *id),
+                Entry::Invalid { id, .. } => (None, *id),
+            };
+            for raw in params.into_iter().chain(id) {
+                let read = raw.to_raw_value();
+                assert_eq!(read.ok().map(RawValue::get), Some(raw.get()), "{text}");
             }
         }
     }
@@ -474,7 +452,6 @@ mod tests {
         r#"{"jsonrpc":"2.0","method":"x","params":[-0,0.5,-1.25e+10,1E-7,1e999,true,false,null,"",[],{},[[{"a":[1]}]]],"id":-9007199254740993}"#,
         r#"{"id":1.5e3,"method":"ping","jsonrpc":"2.0","extra":{"deep":[1,2,{"x":null}]}}"#,
         r#"{"jsonrpc":"2.0","method":"ping","id":1,"id":2}"#,
-        r#"{"jsonrpc":"2.0","method":"ping","id":"a\"b\u00e9"}"#,
         r#"{"jsonrpc":"2.0","method":"ping","id":1,"extra":1,"extra":2}"#,
         r#"{"jsonrpc":"1.0","method":"ping","id":1}"#,
         r#"{"jsonrpc":2.0,"method":"ping","id":1}"#,
@@ -532,6 +509,8 @@ mod tests {
     /// Bodies the scanner leaves to serde_json: escapes, scalars, non-object batch members,
     /// broken JSON.
     const LEFT: &[&str] = &[
+        // An id with escapes, as any other string.
+        r#"{"jsonrpc":"2.0","method":"ping","id":"a\"b\u00e9"}"#,
         r#"{"jsonrpc":"2.0","method":"pi\u006eg","id":1}"#,
         r#"{"json\u0072pc":"2.0","method":"ping","id":1}"#,
         "{\"jsonrpc\":\"2.0\",\"method\":\"pi\tng\",\"id\":1}",
