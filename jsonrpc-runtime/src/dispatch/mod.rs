@@ -104,21 +104,22 @@ impl Dispatcher {
         budget: Option<Holding<'_>>,
     ) -> Option<Vec<u8>> {
         let limits = &self.inner.limits;
+        let Ok(text) = std::str::from_utf8(body) else {
+            return Some(response::parse_error(&request::not_utf8()));
+        };
         // The common bodies in one pass; anything else (and every error) the full way.
-        let common = std::str::from_utf8(body)
-            .ok()
-            .and_then(|text| scan::read_common(text, limits.max_depth));
-        let message = match common {
+        let message = match scan::read_common(text, limits.max_depth) {
             Some(message) => message,
-            None => {
-                if scan::nests_deeper_than(body, limits.max_depth) {
+            // serde_json's reader is safe at any depth (it stops at 128 levels, with a parse
+            // error), so the depth limit is checked after it, on JSON only: a broken body costs
+            // one pass, and is answered with where it broke.
+            None => match request::parse_text(text) {
+                Ok(_) if scan::nests_deeper_than(body, limits.max_depth) => {
                     return Some(response::too_deep(limits.max_depth));
                 }
-                match request::parse(body) {
-                    Ok(message) => message,
-                    Err(error) => return Some(response::parse_error(&error)),
-                }
-            }
+                Ok(message) => message,
+                Err(error) => return Some(response::parse_error(&error)),
+            },
         };
         let response = match &message {
             Message::Single(entry) => match self.start(entry, transport, session) {
@@ -362,7 +363,7 @@ impl DispatcherBuilder {
     }
 
     /// The deepest nesting of arrays and objects accepted in a body; deeper bodies are answered
-    /// with -32700 before they are parsed. Default:
+    /// with -32700 and never reach a method. Default:
     /// [`DEFAULT_MAX_DEPTH`](crate::DEFAULT_MAX_DEPTH).
     pub fn max_depth(mut self, depth: usize) -> Self {
         self.limits.max_depth = depth;

@@ -7,7 +7,7 @@
 //!
 //! Two readers give the same [`Message`]: [`read_common`](super::scan::read_common), a byte scanner for the bodies clients
 //! send (objects and batches of objects, strings without escapes, nesting within the limit), and
-//! [`parse`], serde_json's reader for everything. The scanner gives up on anything else, and on
+//! [`parse_text`], serde_json's reader for everything. The scanner gives up on anything else, and on
 //! any syntax error, so that every body it does not read is answered exactly as before.
 
 use std::borrow::Cow;
@@ -65,11 +65,22 @@ impl<'a> RawJson<'a> {
     }
 }
 
-/// Reads a whole body. `Err` means it is not JSON (-32700); anything that is JSON becomes a
-/// [`Message`], invalid requests included.
+/// [`parse_text`] for a body not yet checked as UTF-8 (for the tests).
+#[cfg(test)]
 pub(crate) fn parse(body: &[u8]) -> Result<Message<'_>, serde_json::Error> {
-    let text = std::str::from_utf8(body)
-        .map_err(|_| <serde_json::Error as de::Error>::custom("the body is not valid UTF-8"))?;
+    let text = std::str::from_utf8(body).map_err(|_| not_utf8())?;
+    parse_text(text)
+}
+
+/// The error for a body that is not UTF-8 (and so not JSON).
+#[cold]
+pub(crate) fn not_utf8() -> serde_json::Error {
+    <serde_json::Error as de::Error>::custom("the body is not valid UTF-8")
+}
+
+/// Reads a whole body, known to be UTF-8. `Err` means it is not JSON (-32700); anything that
+/// is JSON becomes a [`Message`], invalid requests included.
+pub(crate) fn parse_text(text: &str) -> Result<Message<'_>, serde_json::Error> {
     let mut deserializer = serde_json::Deserializer::from_str(text);
     let message = deserializer.deserialize_any(MessageVisitor)?;
     deserializer.end()?;

@@ -98,10 +98,30 @@ pub(crate) fn parse_error(cause: &serde_json::Error) -> Vec<u8> {
     use std::fmt::Write;
     let mut bytes = Vec::with_capacity(128);
     bytes.extend_from_slice(PARSE_ERROR_HEAD);
-    // Writing to a vector cannot fail.
-    let _ = write!(JsonStringContents(&mut bytes), "{cause}");
+    // The message as it is, checked in one pass for what a JSON string must escape; written
+    // again escaped in the rare case it has some (a message quoting the input). Writing to a
+    // vector cannot fail.
+    let _ = write!(Plain(&mut bytes), "{cause}");
+    if bytes[PARSE_ERROR_HEAD.len()..]
+        .iter()
+        .any(|&byte| byte < 0x20 || byte == b'"' || byte == b'\\')
+    {
+        bytes.truncate(PARSE_ERROR_HEAD.len());
+        let _ = write!(JsonStringContents(&mut bytes), "{cause}");
+    }
     bytes.extend_from_slice(br#""},"id":null}"#);
     bytes
+}
+
+/// Writes text into a buffer as it is.
+struct Plain<'a>(&'a mut Vec<u8>);
+
+impl std::fmt::Write for Plain<'_> {
+    #[inline]
+    fn write_str(&mut self, text: &str) -> std::fmt::Result {
+        self.0.extend_from_slice(text.as_bytes());
+        Ok(())
+    }
 }
 
 /// A parse error response up to the opening quote of its `data`.
@@ -182,12 +202,20 @@ mod tests {
             b"{\"a\":1}\n\n  x",
         ] {
             let cause = serde_json::from_slice::<serde_json::Value>(body).unwrap_err();
-            let expected = error(&Error::parse_error().with_data(cause.to_string()), None);
-            assert_eq!(
-                String::from_utf8(parse_error(&cause)).unwrap(),
-                String::from_utf8(expected).unwrap()
-            );
+            assert_written_as_error_object(&cause);
         }
+        // Messages with what a JSON string must escape take the other way.
+        for message in ["a \"quoted\" word", "back\\slash", "line\nbreak", "plain"] {
+            assert_written_as_error_object(&serde::de::Error::custom(message));
+        }
+    }
+
+    fn assert_written_as_error_object(cause: &serde_json::Error) {
+        let expected = error(&Error::parse_error().with_data(cause.to_string()), None);
+        assert_eq!(
+            String::from_utf8(parse_error(cause)).unwrap(),
+            String::from_utf8(expected).unwrap()
+        );
     }
 
     #[test]

@@ -19,10 +19,10 @@ pub(super) const SCAN_MAX_DEPTH: usize = 64;
 
 /// Reads the bodies clients send, without serde: one request object or a batch of request
 /// objects, whose strings have no escapes and whose nesting is within `max_depth`. `None` for
-/// any other body, valid or not: [`parse`] (after the depth check) then reads it, and gives the exact
-/// answer for it.
+/// any other body, valid or not: [`parse_text`](super::request::parse_text) then reads it (and
+/// the depth is checked after), and gives the exact answer for it.
 ///
-/// When it reads a body, the result is the one [`parse`] gives, and the body is within the depth
+/// When it reads a body, the result is the one `parse_text` gives, and the body is within the depth
 /// limit: a successful read stands for both steps. The grammar it accepts is JSON's (RFC 8259),
 /// as serde_json reads it: the same whitespace, numbers, literals and strings, with control
 /// characters rejected.
