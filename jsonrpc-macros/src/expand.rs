@@ -119,6 +119,15 @@ fn decode_args(
     let mut states = Vec::new();
     let whole = model.takes_whole_params();
     let probe_traits = probe_traits(private);
+    if model.args.is_empty() {
+        // No reader to set up: absent params are the common case, and cost one comparison.
+        decode.push(quote! {
+            if let ::core::result::Result::Err(error) = #private::no_params(__jsonrpc_call.params) {
+                return #private::Outcome::Ready(::core::result::Result::Err(error));
+            }
+        });
+        return (decode, vars, states);
+    }
     if !whole {
         decode.push(quote! {
             #[allow(unused_mut)]

@@ -490,8 +490,9 @@ pub mod __private {
         SchemaProbe, ValueProbe,
     };
     pub use crate::method::extract::{
-        beside_whole, beside_whole_states, context, context_states, param, params_reader,
-        whole_params, AmbiguousArg, ContextArg, LazyContext, ParamArg, Probe, WholeParams,
+        beside_whole, beside_whole_states, context, context_states, no_params, param,
+        params_reader, whole_params, AmbiguousArg, ContextArg, LazyContext, ParamArg, Probe,
+        WholeParams,
     };
     pub use crate::method::handler::{
         complete_now, BoxFuture, Call, CallFn, Kind, Outcome, RawJson, ResultKind, SuccessHead,

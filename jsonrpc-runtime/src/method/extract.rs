@@ -331,6 +331,16 @@ pub fn whole_params<P: WholeParams>(call: &Call<'_>) -> Result<P, Error> {
     P::__jsonrpc_whole(call.params)
 }
 
+/// Not public API: checks the params of a method that takes none: absent, `[]` or `{}`.
+#[doc(hidden)]
+#[inline]
+pub fn no_params(params: Option<RawJson<'_>>) -> Result<(), Error> {
+    match params {
+        None => Ok(()),
+        Some(params) => ParamsReader::new(Some(params))?.finish(),
+    }
+}
+
 /// The reader of a method's params; a method that takes `Params<T>` has none, and its
 /// other arguments are context arguments.
 #[inline]
