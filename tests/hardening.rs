@@ -125,6 +125,26 @@ async fn an_idle_http1_connection_is_closed_at_the_idle_timeout() {
     assert_fresh_ping(&server).await;
 }
 
+/// A connection that sends nothing, or only a part of the HTTP/2 preface (so that its version
+/// cannot be told), is closed at the header-read timeout like one that sends half a head.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_connection_that_never_finishes_its_first_bytes_is_closed_at_the_header_timeout() {
+    let server =
+        TestServer::start(Server::builder().header_read_timeout(Duration::from_millis(500))).await;
+    let silent = server.connect().await;
+    let mut partial = server.connect().await;
+    partial.get_mut().write_all(b"PRI * HTTP/2").await.unwrap();
+    let mut half_head = server.connect().await;
+    half_head.get_mut().write_all(b"POST / HTT").await.unwrap();
+    let started = Instant::now();
+    assert_fresh_ping(&server).await;
+    for mut connection in [silent, partial, half_head] {
+        assert_closed_within(&mut connection, Duration::from_secs(3)).await;
+    }
+    assert!(started.elapsed() >= Duration::from_millis(400));
+    assert_fresh_ping(&server).await;
+}
+
 /// An HTTP/2 (prior knowledge) connection to `server`, and the task driving it.
 async fn http2_connection(
     server: &TestServer,

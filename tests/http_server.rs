@@ -169,17 +169,25 @@ async fn many_requests_share_one_keep_alive_connection() {
 
 #[tokio::test]
 async fn http2_with_prior_knowledge() {
-    use http_body_util::{BodyExt, Full};
     let server = TestServer::start(builder()).await;
     let stream = tokio::net::TcpStream::connect(server.addr).await.unwrap();
+    assert_http2_ping(stream, server.addr).await;
+}
+
+/// Sends `ping` over HTTP/2 (prior knowledge) on `io` and checks the answer.
+async fn assert_http2_ping<I>(io: I, addr: std::net::SocketAddr)
+where
+    I: tokio::io::AsyncRead + tokio::io::AsyncWrite + Unpin + Send + 'static,
+{
+    use http_body_util::{BodyExt, Full};
     let (mut sender, connection) = hyper::client::conn::http2::handshake(
         hyper_util::rt::TokioExecutor::new(),
-        hyper_util::rt::TokioIo::new(stream),
+        hyper_util::rt::TokioIo::new(io),
     )
     .await
     .unwrap();
     tokio::spawn(connection);
-    let request = hyper::Request::post(format!("http://{}/", server.addr))
+    let request = hyper::Request::post(format!("http://{addr}/"))
         .body(Full::new(bytes::Bytes::from_static(PING.as_bytes())))
         .unwrap();
     let response = sender.send_request(request).await.unwrap();
@@ -187,6 +195,61 @@ async fn http2_with_prior_knowledge() {
     assert_eq!(response.version(), hyper::Version::HTTP_2);
     let body = response.into_body().collect().await.unwrap().to_bytes();
     assert_eq!(&body[..], br#"{"jsonrpc":"2.0","result":"pong","id":1}"#);
+}
+
+/// The server tells HTTP/1.1 from HTTP/2 by the first bytes; a client may send them a few at a
+/// time. `P` starts both a `POST` and the HTTP/2 preface.
+#[tokio::test]
+async fn the_version_is_told_from_bytes_that_come_one_by_one() {
+    let server = TestServer::start(builder()).await;
+    let mut connection = server.connect().await;
+    connection.get_mut().write_all(b"P").await.unwrap();
+    tokio::time::sleep(Duration::from_millis(30)).await;
+    connection.get_mut().write_all(b"O").await.unwrap();
+    tokio::time::sleep(Duration::from_millis(30)).await;
+    let request = format!(
+        "ST / HTTP/1.1\r\nHost: test\r\nContent-Type: application/json\r\nContent-Length: {}\r\n\r\n{PING}",
+        PING.len()
+    );
+    connection
+        .get_mut()
+        .write_all(request.as_bytes())
+        .await
+        .unwrap();
+    let response = read_response(&mut connection).await;
+    assert_eq!(
+        response.text(),
+        r#"{"jsonrpc":"2.0","result":"pong","id":1}"#
+    );
+
+    // The HTTP/2 preface in two parts, with a pause between them.
+    let server_side = tokio::net::TcpStream::connect(server.addr).await.unwrap();
+    let (client_side, mut relay) = tokio::io::duplex(64 * 1024);
+    tokio::spawn(async move {
+        let mut server_side = server_side;
+        let mut first = [0; 24];
+        relay.read_exact(&mut first).await.unwrap();
+        server_side.write_all(&first[..10]).await.unwrap();
+        tokio::time::sleep(Duration::from_millis(30)).await;
+        server_side.write_all(&first[10..]).await.unwrap();
+        let _ = tokio::io::copy_bidirectional(&mut relay, &mut server_side).await;
+    });
+    assert_http2_ping(client_side, server.addr).await;
+}
+
+/// A connection that closes before it sends a byte costs the server nothing lasting.
+#[tokio::test]
+async fn a_connection_that_sends_nothing_and_closes_is_let_go() {
+    let server = TestServer::start(builder()).await;
+    for _ in 0..50 {
+        drop(tokio::net::TcpStream::connect(server.addr).await.unwrap());
+    }
+    let mut connection = server.connect().await;
+    send_post(&mut connection, PING).await;
+    assert_eq!(
+        read_response(&mut connection).await.text(),
+        r#"{"jsonrpc":"2.0","result":"pong","id":1}"#
+    );
 }
 
 #[tokio::test]

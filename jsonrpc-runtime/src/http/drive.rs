@@ -6,7 +6,6 @@ use std::pin::pin;
 use std::task::Poll;
 use std::time::Duration;
 
-use hyper_util::server::graceful::GracefulConnection;
 use tokio::time::Instant;
 
 use super::idle::ConnInfo;
@@ -15,6 +14,15 @@ use crate::shutdown::{Phase, Phases};
 /// How long a connection that has not begun a request when the server stops accepting may take
 /// to begin one (it may have been waiting in the accept queue, its request on the way).
 const QUIET_CONNECTION_GRACE: Duration = Duration::from_secs(1);
+
+/// A connection that can be asked to finish what it has begun and close.
+pub(crate) trait Graceful: Future<Output = Result<(), Self::Error>> {
+    /// Why the connection failed.
+    type Error: std::fmt::Display;
+
+    /// Starts closing: HTTP/1.1 after the request in flight, HTTP/2 with GOAWAY.
+    fn graceful_shutdown(self: std::pin::Pin<&mut Self>);
+}
 
 /// Whether the server should start closing the connection in `phase`: one asked to close
 /// (idle past the timeout, or shed at the connection limit) at any time; HTTP/2 from the
@@ -43,8 +51,7 @@ pub(crate) async fn drive<C>(
     first_request_timeout: Duration,
     peer: SocketAddr,
 ) where
-    C: GracefulConnection,
-    C::Error: std::fmt::Display,
+    C: Graceful,
 {
     let mut connection = pin!(connection);
     let mut watch = phases.watch();

@@ -1,8 +1,8 @@
 //! The HTTP transport and the built-in server: [`server`] (the builder, binding, the one-line
 //! [`serve`](server::serve)), [`serve`] (the accept loop and the drain), [`service`] (one
-//! request, as a `tower::Service`, with WebSocket upgrades), and the parts that keep
-//! connections bounded: [`config`], [`idle`], [`drive`], [`write_timeout`], [`heavy`],
-//! [`health`], [`host`].
+//! request, as a `tower::Service`, with WebSocket upgrades), [`detect`] (one connection, its
+//! HTTP version told by its first bytes), and the parts that keep connections bounded:
+//! [`config`], [`idle`], [`drive`], [`write_timeout`], [`heavy`], [`health`], [`host`].
 //!
 //! A transport: it may depend on everything below it (the dispatcher, the method model, the
 //! session, the wire format), on the shared transport parts ([`shutdown`](crate::shutdown),
@@ -10,6 +10,7 @@
 //! ([`ws`](crate::ws), [`stream`](crate::stream)).
 
 pub(crate) mod config;
+pub(crate) mod detect;
 pub(crate) mod drive;
 pub(crate) mod health;
 pub(crate) mod heavy;

@@ -11,17 +11,17 @@ use bytes::Bytes;
 use http::header::{HeaderValue, CONNECTION};
 use http::{Request, Response, StatusCode, Version};
 use http_body_util::Full;
-use hyper_util::rt::{TokioExecutor, TokioIo, TokioTimer};
-use hyper_util::server::conn::auto;
+use hyper::server::conn::{http1, http2};
+use hyper_util::rt::{TokioExecutor, TokioTimer};
 use tokio::net::{TcpListener, TcpStream};
 use tokio::sync::{OwnedSemaphorePermit, Semaphore};
 use tokio_util::task::TaskTracker;
 
 use crate::http::config::HttpConfig;
+use crate::http::detect::{Builders, Connection};
 use crate::http::drive::drive;
 use crate::http::health::Health;
 use crate::http::idle::{ConnInfo, Registry};
-use crate::http::write_timeout::WriteTimeout;
 use crate::shutdown::{Phase, Phases};
 use crate::wire::budget::Budget;
 use crate::{RpcService, Server};
@@ -88,7 +88,7 @@ impl Server {
         shutdown: impl Future<Output = ()>,
         force: impl Future<Output = ()>,
     ) -> io::Result<()> {
-        let http = http_builder(&self.config);
+        let http = Arc::new(http_builder(&self.config));
         let mut rpc = RpcService::new(self.dispatcher.clone())
             .max_body_size(self.config.max_body_size)
             .body_read_timeout(self.config.body_read_timeout)
@@ -193,16 +193,16 @@ impl Server {
 }
 
 /// hyper's connection settings: HTTP/1.1 and HTTP/2 on one port, with the configured timers.
-fn http_builder(config: &HttpConfig) -> auto::Builder<TokioExecutor> {
-    let mut http = auto::Builder::new(TokioExecutor::new());
+fn http_builder(config: &HttpConfig) -> Builders {
+    let mut http1 = http1::Builder::new();
     // hyper's read buffer grows to 400 KiB while a body streams in, per connection and
     // outside the memory budget (200 connections sending bodies: 80 MB); 64 KiB still holds
     // any request head and reads a body in few calls.
-    http.http1()
+    http1
         .timer(TokioTimer::new())
         .header_read_timeout(config.header_read_timeout)
         .max_buf_size(HTTP1_READ_BUFFER);
-    let mut http2 = http.http2();
+    let mut http2 = http2::Builder::new(TokioExecutor::new());
     http2
         .timer(TokioTimer::new())
         .max_concurrent_streams(config.http2_max_streams);
@@ -211,13 +211,17 @@ fn http_builder(config: &HttpConfig) -> auto::Builder<TokioExecutor> {
             .keep_alive_interval(Some(interval))
             .keep_alive_timeout(timeout);
     }
-    http
+    Builders {
+        http1,
+        http2,
+        write_timeout: config.write_timeout,
+    }
 }
 
 /// The server's HTTP connections.
 #[derive(Clone)]
 struct Connections {
-    http: auto::Builder<TokioExecutor>,
+    http: Arc<Builders>,
     front: Arc<Front>,
     tracker: TaskTracker,
     registry: Arc<Registry>,
@@ -284,11 +288,7 @@ impl Connections {
                 Ok::<_, Infallible>(response)
             }
         });
-        let stream = WriteTimeout::new(stream, self.config.write_timeout);
-        let connection = self
-            .http
-            .serve_connection_with_upgrades(TokioIo::new(stream), service)
-            .into_owned();
+        let connection = Connection::new(stream, service, Arc::clone(&self.http));
         let phases = Arc::clone(&self.front.phases);
         let first_request_timeout = self.config.header_read_timeout;
         self.tracker.spawn(async move {
