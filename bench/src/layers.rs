@@ -104,7 +104,10 @@ impl Layer {
 }
 
 /// The production settings of the built-in server's connections (`http_builder` in
-/// `jsonrpc-runtime/src/serve_http.rs`), with its defaults.
+/// `jsonrpc-runtime/src/http/serve.rs`), with its defaults, on hyper-util's auto builder. The
+/// server itself now tells the versions apart by peeking (`http/detect.rs`) and runs hyper's
+/// own HTTP/1 and HTTP/2 connections with these settings; this reference keeps the auto
+/// builder, the second limit of the table.
 fn production_builder() -> auto::Builder<TokioExecutor> {
     let mut http = auto::Builder::new(TokioExecutor::new());
     http.http1()
