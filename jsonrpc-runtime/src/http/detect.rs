@@ -33,10 +33,22 @@ use crate::http::write_timeout::WriteTimeout;
 /// What an HTTP/2 client sends first (RFC 9113, section 3.4). Anything else is HTTP/1.
 const HTTP2_PREFACE: &[u8; 24] = b"PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n";
 
-/// How long to wait before looking again at a connection that has sent part of the HTTP/2
-/// preface and nothing else yet. Peeking cannot wait for more bytes (the ones there keep the
-/// socket readable), so a timer does; clients send the preface whole, so this is rare.
+/// How long to wait before looking again, the first time, at a connection that has sent part
+/// of the HTTP/2 preface and nothing else yet. Peeking cannot wait for more bytes (the ones
+/// there keep the socket readable), so a timer does; clients send the preface whole, so this
+/// is rare. Each wait doubles, up to [`MAX_PARTIAL_PREFACE_RETRY`]: a client that sends `P`
+/// and stops is looked at about 40 times in the 30 s of the header-read timeout, not 6,000.
 const PARTIAL_PREFACE_RETRY: Duration = Duration::from_millis(5);
+
+/// The longest wait between two looks at a partial preface.
+const MAX_PARTIAL_PREFACE_RETRY: Duration = Duration::from_secs(1);
+
+/// The wait before the next look at a partial preface, after waiting `previous` (none yet).
+fn next_retry(previous: Option<Duration>) -> Duration {
+    previous.map_or(PARTIAL_PREFACE_RETRY, |wait| {
+        (wait * 2).min(MAX_PARTIAL_PREFACE_RETRY)
+    })
+}
 
 /// The socket a connection is served over.
 type Io = TokioIo<WriteTimeout<TcpStream>>;
@@ -84,8 +96,8 @@ enum State<S: HttpService> {
         stream: TcpStream,
         service: S,
         builders: Arc<Builders>,
-        /// Armed while the bytes so far are a part of the HTTP/2 preface.
-        retry: Option<Pin<Box<Sleep>>>,
+        /// Armed while the bytes so far are a part of the HTTP/2 preface, with its wait.
+        retry: Option<(Pin<Box<Sleep>>, Duration)>,
     },
     Http1(Pin<Box<http1::UpgradeableConnection<Io, S>>>),
     Http2(Pin<Box<http2::Connection<Io, S, TokioExecutor>>>),
@@ -145,7 +157,7 @@ impl<S: HttpService> Future for Connection<S> {
                 }
                 State::Closed => return Poll::Ready(Ok(())),
                 State::Detecting { stream, retry, .. } => {
-                    if let Some(timer) = retry {
+                    if let Some((timer, _)) = retry {
                         ready!(timer.as_mut().poll(cx));
                     }
                     let mut first = [0; HTTP2_PREFACE.len()];
@@ -153,10 +165,14 @@ impl<S: HttpService> Future for Connection<S> {
                     ready!(stream.poll_peek(cx, &mut buffer)).map_err(ConnectionError::Io)?;
                     let version = version(buffer.filled());
                     if let Version::Undecided = version {
-                        let at = tokio::time::Instant::now() + PARTIAL_PREFACE_RETRY;
+                        let wait = next_retry(retry.as_ref().map(|(_, wait)| *wait));
+                        let at = tokio::time::Instant::now() + wait;
                         match retry {
-                            Some(timer) => timer.as_mut().reset(at),
-                            None => *retry = Some(Box::pin(tokio::time::sleep_until(at))),
+                            Some((timer, previous)) => {
+                                timer.as_mut().reset(at);
+                                *previous = wait;
+                            }
+                            None => *retry = Some((Box::pin(tokio::time::sleep_until(at)), wait)),
                         }
                         continue;
                     }
@@ -211,6 +227,19 @@ pub(crate) enum ConnectionError {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_waits_for_a_partial_preface_double_up_to_a_second() {
+        let mut waits = vec![next_retry(None)];
+        while waits.len() < 12 {
+            waits.push(next_retry(waits.last().copied()));
+        }
+        let ms: Vec<_> = waits.iter().map(Duration::as_millis).collect();
+        assert_eq!(
+            ms,
+            [5, 10, 20, 40, 80, 160, 320, 640, 1000, 1000, 1000, 1000]
+        );
+    }
 
     #[test]
     fn the_first_bytes_tell_the_version() {

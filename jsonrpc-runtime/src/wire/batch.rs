@@ -155,6 +155,8 @@ impl<'a> Batch<'a> {
         if self.bytes.is_empty() {
             return None;
         }
+        // Exactly: a full buffer would otherwise double for one byte.
+        self.bytes.reserve_exact(1);
         self.bytes.push(b']');
         debug_assert_eq!(self.bytes.len(), self.size, "the size is exact");
         Some(self.bytes)
