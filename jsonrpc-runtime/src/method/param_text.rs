@@ -81,11 +81,12 @@ macro_rules! with_serde_json {
     }};
 }
 
-/// Deserializer methods whose every call goes to serde_json.
+/// Deserializer methods whose every call goes to serde_json, with the arguments written after
+/// each name.
 macro_rules! to_serde_json {
-    ($($method:ident),* $(,)?) => {$(
-        fn $method<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, Self::Error> {
-            with_serde_json!(self.$method(visitor))
+    ($($method:ident($($arg:ident: $ty:ty),*)),* $(,)?) => {$(
+        fn $method<V: Visitor<'de>>(self, $($arg: $ty,)* visitor: V) -> Result<V::Value, Self::Error> {
+            with_serde_json!(self.$method($($arg,)* visitor))
         }
     )*};
 }
@@ -160,70 +161,26 @@ impl<'de> Deserializer<'de> for ParamText<'de> {
         }
     }
 
+    // `RawValue` is read through `deserialize_newtype_struct` with a name of serde_json's own:
+    // always its reader.
     to_serde_json!(
-        deserialize_i128,
-        deserialize_u128,
-        deserialize_char,
-        deserialize_bytes,
-        deserialize_byte_buf,
-        deserialize_unit,
-        deserialize_seq,
-        deserialize_map,
-        deserialize_identifier,
-        deserialize_ignored_any,
+        deserialize_i128(),
+        deserialize_u128(),
+        deserialize_char(),
+        deserialize_bytes(),
+        deserialize_byte_buf(),
+        deserialize_unit(),
+        deserialize_seq(),
+        deserialize_map(),
+        deserialize_identifier(),
+        deserialize_ignored_any(),
+        deserialize_unit_struct(name: &'static str),
+        deserialize_newtype_struct(name: &'static str),
+        deserialize_tuple(len: usize),
+        deserialize_tuple_struct(name: &'static str, len: usize),
+        deserialize_struct(name: &'static str, fields: &'static [&'static str]),
+        deserialize_enum(name: &'static str, variants: &'static [&'static str]),
     );
-
-    fn deserialize_unit_struct<V: Visitor<'de>>(
-        self,
-        name: &'static str,
-        visitor: V,
-    ) -> Result<V::Value, Self::Error> {
-        with_serde_json!(self.deserialize_unit_struct(name, visitor))
-    }
-
-    // `RawValue` is read through this with a name of serde_json's own: always its reader.
-    fn deserialize_newtype_struct<V: Visitor<'de>>(
-        self,
-        name: &'static str,
-        visitor: V,
-    ) -> Result<V::Value, Self::Error> {
-        with_serde_json!(self.deserialize_newtype_struct(name, visitor))
-    }
-
-    fn deserialize_tuple<V: Visitor<'de>>(
-        self,
-        len: usize,
-        visitor: V,
-    ) -> Result<V::Value, Self::Error> {
-        with_serde_json!(self.deserialize_tuple(len, visitor))
-    }
-
-    fn deserialize_tuple_struct<V: Visitor<'de>>(
-        self,
-        name: &'static str,
-        len: usize,
-        visitor: V,
-    ) -> Result<V::Value, Self::Error> {
-        with_serde_json!(self.deserialize_tuple_struct(name, len, visitor))
-    }
-
-    fn deserialize_struct<V: Visitor<'de>>(
-        self,
-        name: &'static str,
-        fields: &'static [&'static str],
-        visitor: V,
-    ) -> Result<V::Value, Self::Error> {
-        with_serde_json!(self.deserialize_struct(name, fields, visitor))
-    }
-
-    fn deserialize_enum<V: Visitor<'de>>(
-        self,
-        name: &'static str,
-        variants: &'static [&'static str],
-        visitor: V,
-    ) -> Result<V::Value, Self::Error> {
-        with_serde_json!(self.deserialize_enum(name, variants, visitor))
-    }
 
     fn is_human_readable(&self) -> bool {
         true
