@@ -10,7 +10,7 @@
 use std::collections::VecDeque;
 
 use crate::wire::budget::Holding;
-use crate::wire::request::Entry;
+use crate::wire::request::{Entry, RawJson};
 use crate::wire::response::{error, push_answer, push_id, Answer};
 use crate::Error;
 
@@ -50,6 +50,27 @@ enum Slot<'a> {
     Running,
     /// Answered (`None` for a notification), behind a call still running.
     Answered(Option<Answer<'a>>),
+}
+
+/// What a request adds to a batch stopped at the limit.
+enum Piece<'a> {
+    /// The answer it got.
+    Answer(Answer<'a>),
+    /// The short error of a call never answered, with this id.
+    Stopped(RawJson<'a>),
+    /// A complete error response.
+    Bytes(Vec<u8>),
+}
+
+impl Piece<'_> {
+    /// Its bytes in the array; a short error's head is `stopped` bytes long.
+    fn size(&self, stopped: usize) -> usize {
+        match self {
+            Piece::Answer(answer) => answer.size(),
+            Piece::Stopped(id) => stopped + r#","id":}"#.len() + id.get().len(),
+            Piece::Bytes(bytes) => bytes.len(),
+        }
+    }
 }
 
 /// An answer would have made a batch response larger than the size limit (or than the memory
@@ -186,47 +207,31 @@ impl<'a> Batch<'a> {
             waiting,
             ..
         } = self;
-        // Every request not written yet: its answer if it came in, `None` if it did not.
-        let mut rest = waiting.into_iter().map(|slot| match slot {
-            Slot::Answered(answer) => Ok(answer),
-            Slot::Running => Err(()),
-        });
-        let mut rest = entries[written..]
-            .iter()
-            .map(move |entry| (entry, rest.next().unwrap_or(Err(()))))
-            .collect::<Vec<_>>();
-        // The bytes the other requests add, so that the array grows once (a copy grown past
-        // the limit step by step would be twice as large while it moves).
-        let tail: usize = (rest.iter())
-            .map(|(entry, answer)| match (answer, entry) {
-                (Ok(Some(answer)), _) => 1 + answer.size(),
-                (Ok(None), _) => 0,
-                (Err(()), Entry::Call(request)) => request.id.map_or(0, |id| {
-                    1 + stopped.len() + r#","id":}"#.len() + id.get().len()
-                }),
-                (Err(()), Entry::Invalid { id, reason }) => 1 + invalid(*id, reason).len(),
+        // What each request not written yet adds: its answer if it came in, otherwise the short
+        // error (or, for an invalid request object, its -32600); a notification adds nothing.
+        let mut waiting = waiting.into_iter();
+        let rest: Vec<Piece<'_>> = (entries[written..].iter())
+            .filter_map(|entry| match (waiting.next(), entry) {
+                (Some(Slot::Answered(answer)), _) => answer.map(Piece::Answer),
+                (_, Entry::Call(request)) => request.id.map(Piece::Stopped),
+                (_, Entry::Invalid { id, reason }) => Some(Piece::Bytes(invalid(*id, reason))),
             })
+            .collect();
+        // Grown once, to its final size (a copy grown past the limit step by step would be twice
+        // as large while it moves).
+        let tail: usize = (rest.iter())
+            .map(|piece| 1 + piece.size(stopped.len()))
             .sum();
         bytes.reserve_exact(tail + 1);
-        for (entry, answer) in rest.drain(..) {
-            let separator = if bytes.is_empty() { b'[' } else { b',' };
-            match (answer, entry) {
-                (Ok(Some(answer)), _) => {
-                    bytes.push(separator);
-                    push_answer(&mut bytes, answer);
+        for piece in rest {
+            bytes.push(if bytes.is_empty() { b'[' } else { b',' });
+            match piece {
+                Piece::Answer(answer) => push_answer(&mut bytes, answer),
+                Piece::Stopped(id) => {
+                    bytes.extend_from_slice(&stopped);
+                    push_id(&mut bytes, Some(id));
                 }
-                (Ok(None), _) => {}
-                (Err(()), Entry::Call(request)) => {
-                    if let Some(id) = request.id {
-                        bytes.push(separator);
-                        bytes.extend_from_slice(&stopped);
-                        push_id(&mut bytes, Some(id));
-                    }
-                }
-                (Err(()), Entry::Invalid { id, reason }) => {
-                    bytes.push(separator);
-                    bytes.extend_from_slice(&invalid(*id, reason));
-                }
+                Piece::Bytes(error) => bytes.extend_from_slice(&error),
             }
         }
         bytes.push(b']');
