@@ -104,13 +104,19 @@ pub(crate) fn parse_error(cause: &serde_json::Error) -> Vec<u8> {
     let _ = write!(Plain(&mut bytes), "{cause}");
     if bytes[PARSE_ERROR_HEAD.len()..]
         .iter()
-        .any(|&byte| byte < 0x20 || byte == b'"' || byte == b'\\')
+        .any(|&byte| escaped(byte))
     {
         bytes.truncate(PARSE_ERROR_HEAD.len());
         let _ = write!(JsonStringContents(&mut bytes), "{cause}");
     }
     bytes.extend_from_slice(br#""},"id":null}"#);
     bytes
+}
+
+/// Whether a JSON string must escape `byte`: a control character, a quote or a backslash.
+#[inline]
+fn escaped(byte: u8) -> bool {
+    byte < 0x20 || byte == b'"' || byte == b'\\'
 }
 
 /// Writes text into a buffer as it is.
@@ -133,10 +139,7 @@ struct JsonStringContents<'a>(&'a mut Vec<u8>);
 
 impl std::fmt::Write for JsonStringContents<'_> {
     fn write_str(&mut self, text: &str) -> std::fmt::Result {
-        if !text
-            .bytes()
-            .any(|byte| byte < 0x20 || byte == b'"' || byte == b'\\')
-        {
+        if !text.bytes().any(escaped) {
             self.0.extend_from_slice(text.as_bytes());
             return Ok(());
         }
