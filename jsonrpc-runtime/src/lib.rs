@@ -484,7 +484,6 @@ pub use jsonrpc_macros::subscription;
 /// Not public API: the paths the code `#[method]` generates goes through.
 #[doc(hidden)]
 pub mod __private {
-    pub use crate::method::context::CallInfo;
     pub use crate::method::describe::{
         CannotDecode, DecodesAbsence, HasSchema, MethodDoc, NoSchema, ParamDoc, ResultProbe,
         SchemaProbe, ValueProbe,
@@ -495,8 +494,7 @@ pub mod __private {
         WholeParams,
     };
     pub use crate::method::handler::{
-        complete_now, BoxFuture, Call, CallFn, Kind, Outcome, RawJson, ResultKind, SuccessHead,
-        ValueKind,
+        complete_now, BoxFuture, Call, CallFn, Kind, Outcome, ResultKind, SuccessHead, ValueKind,
     };
     pub use crate::method::invoke::run_blocking;
     pub use crate::method::params::ParamsReader;

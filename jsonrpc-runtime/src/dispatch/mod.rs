@@ -261,7 +261,6 @@ impl Dispatcher {
         };
         let call = Call {
             params: request.params,
-            states: &self.inner.states,
             context,
         };
         match invoke(method, call) {

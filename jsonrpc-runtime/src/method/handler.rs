@@ -8,7 +8,6 @@ use std::pin::Pin;
 use serde::Serialize;
 
 use crate::method::context::CallInfo;
-use crate::method::state::States;
 pub use crate::wire::request::RawJson;
 pub use crate::wire::response::SuccessHead;
 use crate::Error;
@@ -21,8 +20,6 @@ pub type CallFn = for<'a> fn(Call<'a>) -> Outcome<'a>;
 pub struct Call<'a> {
     /// The request's raw `params`, if any.
     pub params: Option<RawJson<'a>>,
-    /// The server's shared state.
-    pub states: &'a States,
     /// The method name, id and transport request, for context extractors.
     pub context: CallInfo<'a>,
 }

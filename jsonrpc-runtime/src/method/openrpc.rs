@@ -279,7 +279,7 @@ fn discover(call: crate::method::handler::Call<'_>) -> crate::method::handler::O
     use crate::method::handler::{Outcome, SuccessHead};
     let no_params = crate::method::params::ParamsReader::new(call.params).and_then(|p| p.finish());
     Outcome::Ready(
-        no_params.and_then(|()| match call.states.get::<DiscoverDocument>() {
+        no_params.and_then(|()| match call.context.states.get::<DiscoverDocument>() {
             Some(document) => SuccessHead::new(&*document.0),
             None => Err(crate::Error::internal_error()),
         }),
