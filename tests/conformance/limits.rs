@@ -338,6 +338,38 @@ async fn an_idle_keep_alive_connection_is_closed_but_a_slow_client_in_time_is_se
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_kept_alive_connection_that_stalls_in_its_next_head_is_closed() {
+    let timeout = Duration::from_millis(500);
+    let server = local(spec_server::builder().header_read_timeout(timeout)).await;
+    let mut connection = server.connect().await;
+    assert_eq!(connection.post(PING).await.text(), PONG);
+    // Half of the next request's head, then nothing: closed from the last answer on.
+    let request = server.post_request(PING.as_bytes());
+    let started = Instant::now();
+    connection.send(&request[..request.len() / 3]).await;
+    assert_eq!(connection.read_until_closed().await, b"");
+    let elapsed = started.elapsed();
+    assert!(elapsed >= timeout * 9 / 10, "closed after {elapsed:?}");
+    assert!(elapsed < Duration::from_secs(3), "closed after {elapsed:?}");
+    server.assert_serves_ping().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_call_longer_than_the_header_read_timeout_keeps_its_connection() {
+    let timeout = Duration::from_millis(300);
+    let server = local(spec_server::builder().header_read_timeout(timeout)).await;
+    let mut connection = server.connect().await;
+    // The call runs for three timeouts; its answer, then a next request sent at once, come
+    // through on the same connection.
+    let slow = r#"{"jsonrpc":"2.0","method":"sleep","params":[900],"id":1}"#;
+    assert_eq!(
+        connection.post(slow).await.text(),
+        r#"{"jsonrpc":"2.0","result":900,"id":1}"#
+    );
+    assert_eq!(connection.post(PING).await.text(), PONG);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn silent_connections_are_closed_after_the_header_read_timeout() {
     let timeout = Duration::from_millis(500);
     let server = local(

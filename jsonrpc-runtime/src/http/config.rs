@@ -86,9 +86,9 @@ impl ServerBuilder {
     /// second on a clock of whole seconds: a connection closes after the timeout and within two
     /// seconds more.
     ///
-    /// hyper starts an HTTP/1.1 connection's [header-read
-    /// timeout](ServerBuilder::header_read_timeout) as soon as it is idle, so an idle HTTP/1.1
-    /// connection closes after the shorter of the two. Behind a load balancer that pools its
+    /// An HTTP/1.1 connection's [header-read timeout](ServerBuilder::header_read_timeout) also
+    /// runs from the moment it is idle, so an idle HTTP/1.1 connection closes after the shorter
+    /// of the two. Behind a load balancer that pools its
     /// connections, keep both longer than the balancer's own idle timeout, so that it is the
     /// one to close (nginx: `keepalive_timeout` in the `upstream` block).
     pub fn idle_timeout(mut self, timeout: Duration) -> Self {

@@ -8,6 +8,7 @@ use std::time::Duration;
 
 use tokio::time::Instant;
 
+use super::head_deadline::HeadDeadline;
 use super::idle::ConnInfo;
 use crate::shutdown::{Phase, Phases};
 
@@ -40,22 +41,23 @@ fn should_close(info: &ConnInfo, phase: Phase) -> bool {
 
 /// Serves `connection` to its end, following the server's phase.
 ///
-/// hyper's header timeout starts only once the HTTP version is known, so a client that sends
-/// nothing (or half of the HTTP/2 preface) would hold its slot forever: such a connection is
-/// dropped when no request has begun within `first_request_timeout`. Once one has begun, the
-/// timer is dropped rather than polled on every wake-up.
+/// It also keeps the header-read timeout ([`HeadDeadline`]; hyper's is off): a connection that
+/// has not begun a request within `header_read_timeout` of opening (one that sends nothing, or
+/// half of the HTTP/2 preface), or an HTTP/1.1 connection that has not begun its next one
+/// within it of its last answer, is dropped. HTTP/2 has no heads to wait for between its
+/// streams (the idle timeout closes a quiet one): once it has begun a request, the timer goes.
 pub(crate) async fn drive<C>(
     connection: C,
     info: &ConnInfo,
     phases: &Phases,
-    first_request_timeout: Duration,
+    header_read_timeout: Duration,
     peer: SocketAddr,
 ) where
     C: Graceful,
 {
     let mut connection = pin!(connection);
     let mut watch = phases.watch();
-    let mut deadline = Some(Box::pin(tokio::time::sleep(first_request_timeout)));
+    let mut deadline = Some(HeadDeadline::new(header_read_timeout));
     let mut closing = false;
     let mut grace_given = false;
     let result = std::future::poll_fn(|cx| {
@@ -67,11 +69,8 @@ pub(crate) async fn drive<C>(
         }
         if phase >= Phase::Stopping && !grace_given {
             grace_given = true;
-            if let Some(timer) = &mut deadline {
-                let grace = Instant::now() + QUIET_CONNECTION_GRACE;
-                if timer.deadline() > grace {
-                    timer.as_mut().reset(grace);
-                }
+            if let Some(deadline) = &mut deadline {
+                deadline.limit(Instant::now() + QUIET_CONNECTION_GRACE);
             }
         }
         if info.is_shed() && !info.requested() {
@@ -91,11 +90,15 @@ pub(crate) async fn drive<C>(
                 break;
             }
         }
-        if info.requested() {
+        if info.requested() && info.is_http2() {
             deadline = None;
-        } else if let Some(timer) = &mut deadline {
-            if timer.as_mut().poll(cx).is_ready() {
-                tracing::debug!(%peer, "closing a connection that sent no request in time");
+        } else if let Some(head) = &mut deadline {
+            if head.poll_expired(cx, info) {
+                if info.requested() {
+                    tracing::debug!(%peer, "closing a connection: no request head in time");
+                } else {
+                    tracing::debug!(%peer, "closing a connection that sent no request in time");
+                }
                 return Poll::Ready(Ok(()));
             }
         }

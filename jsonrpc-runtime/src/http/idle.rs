@@ -42,6 +42,11 @@ pub(crate) struct ConnInfo {
     requested: AtomicBool,
     http2: AtomicBool,
     in_flight: AtomicUsize,
+    /// How many calls have ended (wrapping): the driver's [`HeadDeadline`] sees from it that the
+    /// connection began to wait for a new head.
+    ///
+    /// [`HeadDeadline`]: super::head_deadline::HeadDeadline
+    calls_ended: AtomicU32,
     /// [`seconds_now`] when the last call ended, or the connection opened.
     idle_since: AtomicU32,
     /// Asked to close once it is idle: by the sweeper or to make room.
@@ -58,6 +63,7 @@ impl ConnInfo {
             requested: AtomicBool::new(false),
             http2: AtomicBool::new(false),
             in_flight: AtomicUsize::new(0),
+            calls_ended: AtomicU32::new(0),
             idle_since: AtomicU32::new(seconds_now()),
             shed: AtomicBool::new(false),
             driver: AtomicWaker::new(),
@@ -78,6 +84,16 @@ impl ConnInfo {
 
     pub(crate) fn requested(&self) -> bool {
         self.requested.load(Ordering::Relaxed)
+    }
+
+    /// Whether a call is in flight.
+    pub(crate) fn is_busy(&self) -> bool {
+        self.in_flight.load(Ordering::Acquire) != 0
+    }
+
+    /// How many calls have ended, wrapping.
+    pub(crate) fn calls_ended(&self) -> u32 {
+        self.calls_ended.load(Ordering::Acquire)
     }
 
     pub(crate) fn is_http2(&self) -> bool {
@@ -119,6 +135,7 @@ impl Drop for CallInFlight {
     fn drop(&mut self) {
         self.0.idle_since.store(seconds_now(), Ordering::Relaxed);
         self.0.in_flight.fetch_sub(1, Ordering::AcqRel);
+        self.0.calls_ended.fetch_add(1, Ordering::Release);
     }
 }
 

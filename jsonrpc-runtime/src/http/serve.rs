@@ -9,8 +9,9 @@ use std::time::Duration;
 
 use bytes::Bytes;
 use http::header::{HeaderValue, CONNECTION};
-use http::{Request, Response, StatusCode, Version};
+use http::{Method, Request, Response, StatusCode, Version};
 use http_body_util::Full;
+use hyper::body::Incoming;
 use hyper::server::conn::{http1, http2};
 use hyper_util::rt::{TokioExecutor, TokioTimer};
 use tokio::net::{TcpListener, TcpStream};
@@ -21,7 +22,8 @@ use crate::http::config::HttpConfig;
 use crate::http::detect::{Builders, Connection};
 use crate::http::drive::drive;
 use crate::http::health::Health;
-use crate::http::idle::{ConnInfo, Registry};
+use crate::http::idle::{CallInFlight, ConnInfo, Registry};
+use crate::http::service::{Admission, Admitted};
 use crate::shutdown::{Phase, Phases};
 use crate::wire::budget::Budget;
 use crate::{RpcService, Server};
@@ -51,33 +53,67 @@ struct Front {
     phases: Arc<Phases>,
 }
 
+/// A request as [`Front::begin`] leaves it.
+enum Begun {
+    /// Answered without its body.
+    Answered(Response<Full<Bytes>>),
+    /// For the health check, with this method.
+    Health(Arc<Health>, Method),
+    /// A call to read and answer.
+    Call(Admitted<Incoming>),
+}
+
 impl Front {
-    async fn answer(
-        &self,
-        request: Request<hyper::body::Incoming>,
-        peer: SocketAddr,
-        budget: Option<&Arc<Budget>>,
-    ) -> Response<Full<Bytes>> {
+    /// What `request` is, told without awaiting, so that the future answering it does not
+    /// keep the whole request (see [`RpcService::admit`]). Also whether it is HTTP/1.
+    fn begin(&self, request: Request<Incoming>, peer: SocketAddr) -> (Begun, bool) {
         let http1 = request.version() <= Version::HTTP_11;
-        let mut response = match &self.health {
+        let begun = match &self.health {
             Some(health) if health.is_for(&request) => {
-                health
-                    .answer(request.method(), self.phases.is_draining())
-                    .await
+                Begun::Health(Arc::clone(health), request.method().clone())
             }
-            _ => self.rpc.handle_in(request, Some(peer), budget).await,
+            _ => match self.rpc.admit(request, Some(peer)) {
+                Admission::Call(admitted) => Begun::Call(admitted),
+                Admission::Answered(response) => Begun::Answered(response),
+            },
         };
-        // Read when the answer is ready, so that a call that began before the signal also
-        // retires its connection.
-        if http1
-            && self.phases.is_draining()
-            && response.status() != StatusCode::SWITCHING_PROTOCOLS
-        {
-            response
-                .headers_mut()
-                .insert(CONNECTION, HeaderValue::from_static("close"));
+        (begun, http1)
+    }
+
+    /// Answers a request [`begin`](Self::begin) has told, then ends its call: the future hyper
+    /// runs for the request. A function returning an `async` block rather than an `async fn`,
+    /// which would keep its arguments twice (rust-lang/rust#62958).
+    #[allow(
+        clippy::manual_async_fn,
+        reason = "an `async fn` would keep `begun` twice"
+    )]
+    fn answer(
+        self: Arc<Self>,
+        begun: Begun,
+        http1: bool,
+        call: CallInFlight,
+    ) -> impl Future<Output = Result<Response<Full<Bytes>>, Infallible>> + Send + 'static {
+        async move {
+            let mut response = match begun {
+                Begun::Answered(response) => response,
+                Begun::Health(health, method) => {
+                    health.answer(&method, self.phases.is_draining()).await
+                }
+                Begun::Call(admitted) => self.rpc.answer_admitted(admitted, call.budget()).await,
+            };
+            drop(call);
+            // Read when the answer is ready, so that a call that began before the signal also
+            // retires its connection.
+            if http1
+                && self.phases.is_draining()
+                && response.status() != StatusCode::SWITCHING_PROTOCOLS
+            {
+                response
+                    .headers_mut()
+                    .insert(CONNECTION, HeaderValue::from_static("close"));
+            }
+            Ok(response)
         }
-        response
     }
 }
 
@@ -198,9 +234,10 @@ fn http_builder(config: &HttpConfig) -> Builders {
     // hyper's read buffer grows to 400 KiB while a body streams in, per connection and
     // outside the memory budget (200 connections sending bodies: 80 MB); 64 KiB still holds
     // any request head and reads a body in few calls.
+    // The header-read timeout is the connection driver's (`HeadDeadline`): hyper's costs a
+    // timer per request.
     http1
-        .timer(TokioTimer::new())
-        .header_read_timeout(config.header_read_timeout)
+        .header_read_timeout(None)
         .max_buf_size(HTTP1_READ_BUFFER);
     let mut http2 = http2::Builder::new(TokioExecutor::new());
     http2
@@ -281,21 +318,16 @@ impl Connections {
         let calls = Arc::clone(&info);
         let service = hyper::service::service_fn(move |request: Request<_>| {
             let call = calls.call_began(request.version());
-            let front = Arc::clone(&front);
+            let (begun, http1) = front.begin(request, peer);
             // Boxed: hyper keeps room for one request's future in every connection for as
-            // long as it is open, and ours is about 2.5 KB; boxed, an idle connection keeps
-            // only a pointer's room.
-            Box::pin(async move {
-                let response = front.answer(request, peer, call.budget()).await;
-                drop(call);
-                Ok::<_, Infallible>(response)
-            })
+            // long as it is open; boxed, an idle connection keeps only a pointer's room.
+            Box::pin(Arc::clone(&front).answer(begun, http1, call))
         });
         let connection = Connection::new(stream, service, Arc::clone(&self.http));
         let phases = Arc::clone(&self.front.phases);
-        let first_request_timeout = self.config.header_read_timeout;
+        let header_read_timeout = self.config.header_read_timeout;
         self.tracker.spawn(async move {
-            drive(connection, &info, &phases, first_request_timeout, peer).await;
+            drive(connection, &info, &phases, header_read_timeout, peer).await;
             drop(listed);
             drop(slot);
         });

@@ -241,8 +241,11 @@ impl ServerBuilder {
         self
     }
 
-    /// How long a client may take to send a request's headers before the connection is closed;
-    /// a new connection that has not begun a request by then is closed too.
+    /// How long a client may take to send a request's headers before the connection is closed
+    /// (without an answer): counted from when a connection opens, and on a kept-alive HTTP/1.1
+    /// connection from the end of its last call, so that a new connection that has not begun a
+    /// request by then, or an idle HTTP/1.1 one, is closed too. A call in flight is not cut by
+    /// it (the body-read and write timeouts cover that time).
     /// Default: [`DEFAULT_HEADER_READ_TIMEOUT`](crate::DEFAULT_HEADER_READ_TIMEOUT).
     pub fn header_read_timeout(mut self, timeout: Duration) -> Self {
         self.config.header_read_timeout = timeout;

@@ -2,6 +2,7 @@
 //! mount in an existing hyper, tower or axum application.
 
 use std::convert::Infallible;
+use std::future::Future;
 use std::net::SocketAddr;
 use std::task::{Context, Poll};
 use std::time::Duration;
@@ -201,34 +202,33 @@ impl RpcService {
         B: Body,
         B::Error: Into<Box<dyn std::error::Error + Send + Sync>>,
     {
-        self.handle_in(request, peer, None).await
+        match self.admit(request, peer) {
+            Admission::Call(admitted) => self.answer_admitted(admitted, None).await,
+            Admission::Answered(response) => response,
+        }
     }
 
-    /// [`handle`](Self::handle), counting against a connection's own memory budget as well.
-    pub(crate) async fn handle_in<B>(
-        &self,
-        request: Request<B>,
-        peer: Option<SocketAddr>,
-        connection_budget: Option<&Arc<Budget>>,
-    ) -> Response<Full<Bytes>>
-    where
-        B: Body,
-        B::Error: Into<Box<dyn std::error::Error + Send + Sync>>,
-    {
+    /// [`handle`](Self::handle) in two steps, for the built-in server: [`admit`](Self::admit)
+    /// then [`answer_admitted`](Self::answer_admitted).
+    ///
+    /// The request is taken apart before anything awaits, so the future of its call holds
+    /// only what the call needs: an `async fn` taking the whole `Request` keeps it (264 bytes,
+    /// in every future it passes through, twice) for as long as it runs.
+    pub(crate) fn admit<B>(&self, request: Request<B>, peer: Option<SocketAddr>) -> Admission<B> {
         if let Some(hosts) = &self.inner.allowed_hosts {
             if !hosts.allows(&request) {
-                return forbidden_host();
+                return Admission::Answered(forbidden_host());
             }
         }
         if ws::is_upgrade(&request) {
             let max_message_size = self.max_message_size();
-            return ws::upgrade(
+            return Admission::Answered(ws::upgrade(
                 request,
                 peer,
                 &self.inner.dispatcher,
                 &self.inner.ws,
                 max_message_size,
-            );
+            ));
         }
         if request.method() != Method::POST {
             let mut response = plain(
@@ -238,7 +238,7 @@ impl RpcService {
             response
                 .headers_mut()
                 .insert(ALLOW, HeaderValue::from_static("POST"));
-            return response;
+            return Admission::Answered(response);
         }
         // A declared length over the limit is refused before any of the body is read.
         let declared = request
@@ -247,69 +247,118 @@ impl RpcService {
             .and_then(|value| value.to_str().ok())
             .and_then(|value| value.parse::<u64>().ok());
         if declared.is_some_and(|length| length > self.inner.max_body_size as u64) {
-            return too_large(self.inner.max_body_size);
+            return Admission::Answered(too_large(self.inner.max_body_size));
         }
         let http1 = request.version() <= Version::HTTP_11;
-        let budgets = Budgets {
-            total: self.inner.memory_budget.as_ref(),
-            connection: connection_budget,
-        };
         let (head, body) = request.into_parts();
-        // Held until the call is over: the body is borrowed by the call.
-        let mut held = Held::default();
-        let declared = declared.and_then(|length| usize::try_from(length).ok());
-        let body = match self.read_body(body, declared, &budgets, &mut held).await {
-            Ok(body) => body,
-            Err(BodyError::TooLarge) => return too_large(self.inner.max_body_size),
-            Err(BodyError::TimedOut) => return body_timed_out(self.inner.body_read_timeout, http1),
-            Err(BodyError::OverBudget) => return over_budget(http1, None),
-            Err(BodyError::Read(error)) => {
-                tracing::debug!(%error, "reading a request body failed");
-                return plain(
-                    StatusCode::BAD_REQUEST,
-                    "the request body could not be read\n",
-                );
-            }
-        };
         let mut parts = RequestParts::from_http(head);
         if peer.is_some() {
             parts.peer = peer;
         }
-        // What a batch's answers hold while it runs; the response takes it over.
-        let mut answer_held = Held::default();
-        let holding = Holding {
-            budgets,
-            held: &mut answer_held,
-        };
-        let dispatching = self
-            .inner
-            .dispatcher
-            .dispatch_budgeted(&body, Some(&parts), holding);
-        let answer = if body.len() > crate::http::heavy::HEAVY_BODY_BYTES {
-            crate::http::heavy::off_worker(dispatching).await
-        } else {
-            dispatching.await
-        };
-        drop(held);
-        match answer {
-            Some(json) => {
-                let size = json.len();
-                let Ok(json) = budgets.answer(json, answer_held) else {
-                    return over_budget(false, Some(size));
-                };
-                let mut response = Response::new(Full::new(json));
-                response
-                    .headers_mut()
-                    .insert(CONTENT_TYPE, HeaderValue::from_static("application/json"));
-                response
-            }
-            None => {
-                let mut response = Response::new(Full::new(Bytes::new()));
-                *response.status_mut() = StatusCode::NO_CONTENT;
-                response
+        Admission::Call(Admitted {
+            parts,
+            body,
+            declared: declared.and_then(|length| usize::try_from(length).ok()),
+            http1,
+        })
+    }
+
+    /// Reads an admitted request's body and answers its call, counting against a connection's
+    /// own memory budget as well as the service's.
+    ///
+    /// A function returning an `async` block rather than an `async fn`: an `async fn` keeps
+    /// its arguments twice in its future (rust-lang/rust#62958), and `admitted` is 200 bytes.
+    #[allow(
+        clippy::manual_async_fn,
+        reason = "an `async fn` would keep `admitted` twice"
+    )]
+    pub(crate) fn answer_admitted<'a, B>(
+        &'a self,
+        admitted: Admitted<B>,
+        connection_budget: Option<&'a Arc<Budget>>,
+    ) -> impl Future<Output = Response<Full<Bytes>>> + 'a
+    where
+        B: Body + 'a,
+        B::Error: Into<Box<dyn std::error::Error + Send + Sync>>,
+    {
+        // The fields are used in place: taken apart, they would be kept twice.
+        async move {
+            let budgets = Budgets {
+                total: self.inner.memory_budget.as_ref(),
+                connection: connection_budget,
+            };
+            // Held until the call is over: the body is borrowed by the call.
+            let mut held = Held::default();
+            let http1 = admitted.http1;
+            let reading = self.read_body(admitted.body, admitted.declared, &budgets, &mut held);
+            let body = match reading.await {
+                Ok(body) => body,
+                Err(BodyError::TooLarge) => return too_large(self.inner.max_body_size),
+                Err(BodyError::TimedOut) => {
+                    return body_timed_out(self.inner.body_read_timeout, http1)
+                }
+                Err(BodyError::OverBudget) => return over_budget(http1, None),
+                Err(BodyError::Read(error)) => {
+                    tracing::debug!(%error, "reading a request body failed");
+                    return plain(
+                        StatusCode::BAD_REQUEST,
+                        "the request body could not be read\n",
+                    );
+                }
+            };
+            // What a batch's answers hold while it runs; the response takes it over.
+            let mut answer_held = Held::default();
+            let holding = Holding {
+                budgets,
+                held: &mut answer_held,
+            };
+            let dispatching =
+                self.inner
+                    .dispatcher
+                    .dispatch_budgeted(&body, Some(&admitted.parts), holding);
+            let answer = if body.len() > crate::http::heavy::HEAVY_BODY_BYTES {
+                crate::http::heavy::off_worker(dispatching).await
+            } else {
+                dispatching.await
+            };
+            drop(held);
+            match answer {
+                Some(json) => {
+                    let size = json.len();
+                    let Ok(json) = budgets.answer(json, answer_held) else {
+                        return over_budget(false, Some(size));
+                    };
+                    let mut response = Response::new(Full::new(json));
+                    response
+                        .headers_mut()
+                        .insert(CONTENT_TYPE, HeaderValue::from_static("application/json"));
+                    response
+                }
+                None => {
+                    let mut response = Response::new(Full::new(Bytes::new()));
+                    *response.status_mut() = StatusCode::NO_CONTENT;
+                    response
+                }
             }
         }
     }
+}
+
+/// What [`RpcService::admit`] makes of a request.
+pub(crate) enum Admission<B> {
+    /// A `POST` to read and answer.
+    Call(Admitted<B>),
+    /// Answered from its head alone.
+    Answered(Response<Full<Bytes>>),
+}
+
+/// A `POST` that [`RpcService::admit`] let through, taken apart: what its call needs.
+pub(crate) struct Admitted<B> {
+    parts: RequestParts,
+    body: B,
+    /// Its `Content-Length`.
+    declared: Option<usize>,
+    http1: bool,
 }
 
 impl<B> tower_service::Service<Request<B>> for RpcService
@@ -346,29 +395,37 @@ enum BodyError {
 }
 
 impl RpcService {
-    /// Reads a whole body within the size limit, the body-read timeout and the budget.
-    async fn read_body<B>(
-        &self,
+    /// Reads a whole body within the size limit, the body-read timeout and the budget (an
+    /// `async` block, for the reason [`answer_admitted`](Self::answer_admitted) gives).
+    #[allow(
+        clippy::manual_async_fn,
+        reason = "an `async fn` would keep its arguments twice"
+    )]
+    fn read_body<'a, B>(
+        &'a self,
         body: B,
         declared: Option<usize>,
-        budgets: &Budgets<'_>,
-        held: &mut Held,
-    ) -> Result<Bytes, BodyError>
+        budgets: &'a Budgets<'a>,
+        held: &'a mut Held,
+    ) -> impl Future<Output = Result<Bytes, BodyError>> + 'a
     where
-        B: Body,
+        B: Body + 'a,
         B::Error: Into<Box<dyn std::error::Error + Send + Sync>>,
     {
-        let reading = read_body(body, self.inner.max_body_size, declared, budgets, held);
-        let mut reading = std::pin::pin!(reading);
-        // Most bodies come with their headers: only a body still on its way arms a timer.
-        let first =
-            std::future::poll_fn(|cx| Poll::Ready(std::future::Future::poll(reading.as_mut(), cx)))
-                .await;
-        match first {
-            Poll::Ready(read) => read,
-            Poll::Pending => tokio::time::timeout(self.inner.body_read_timeout, reading)
-                .await
-                .unwrap_or(Err(BodyError::TimedOut)),
+        async move {
+            let reading = read_body(body, self.inner.max_body_size, declared, budgets, held);
+            let mut reading = std::pin::pin!(reading);
+            // Most bodies come with their headers: only a body still on its way arms a timer.
+            let first = std::future::poll_fn(|cx| {
+                Poll::Ready(std::future::Future::poll(reading.as_mut(), cx))
+            })
+            .await;
+            match first {
+                Poll::Ready(read) => read,
+                Poll::Pending => tokio::time::timeout(self.inner.body_read_timeout, reading)
+                    .await
+                    .unwrap_or(Err(BodyError::TimedOut)),
+            }
         }
     }
 }
@@ -378,57 +435,65 @@ impl RpcService {
 /// copy or a list of pieces. A body in pieces is joined in a buffer that grows by doubling but
 /// never past the `declared` length, so that a body whose length is known ends in a buffer of
 /// exactly its size, and what is held is what is allocated.
-async fn read_body<B>(
+///
+/// An `async` block, for the reason [`RpcService::answer_admitted`] gives.
+#[allow(
+    clippy::manual_async_fn,
+    reason = "an `async fn` would keep its arguments twice"
+)]
+fn read_body<'a, B>(
     body: B,
     limit: usize,
     declared: Option<usize>,
-    budgets: &Budgets<'_>,
-    held: &mut Held,
-) -> Result<Bytes, BodyError>
+    budgets: &'a Budgets<'a>,
+    held: &'a mut Held,
+) -> impl Future<Output = Result<Bytes, BodyError>> + 'a
 where
-    B: Body,
+    B: Body + 'a,
     B::Error: Into<Box<dyn std::error::Error + Send + Sync>>,
 {
-    let mut body = std::pin::pin!(body);
-    let mut first: Option<Bytes> = None;
-    let mut joined: Vec<u8> = Vec::new();
-    let mut length = 0usize;
-    while let Some(frame) = body.frame().await {
-        let frame = frame.map_err(|error| BodyError::Read(error.into()))?;
-        let Ok(mut data) = frame.into_data() else {
-            continue;
-        };
-        length = length.saturating_add(data.remaining());
-        if length > limit {
-            return Err(BodyError::TooLarge);
-        }
-        if first.is_none() && joined.is_empty() {
-            held.grow_to(budgets, length)
-                .map_err(|OverBudget| BodyError::OverBudget)?;
-            first = Some(data.copy_to_bytes(data.remaining()));
-            // A body whose declared length has all come is over: no poll to learn it.
-            if body.is_end_stream() {
-                break;
+    async move {
+        let mut body = std::pin::pin!(body);
+        let mut first: Option<Bytes> = None;
+        let mut joined: Vec<u8> = Vec::new();
+        let mut length = 0usize;
+        while let Some(frame) = body.frame().await {
+            let frame = frame.map_err(|error| BodyError::Read(error.into()))?;
+            let Ok(mut data) = frame.into_data() else {
+                continue;
+            };
+            length = length.saturating_add(data.remaining());
+            if length > limit {
+                return Err(BodyError::TooLarge);
             }
-            continue;
+            if first.is_none() && joined.is_empty() {
+                held.grow_to(budgets, length)
+                    .map_err(|OverBudget| BodyError::OverBudget)?;
+                first = Some(data.copy_to_bytes(data.remaining()));
+                // A body whose declared length has all come is over: no poll to learn it.
+                if body.is_end_stream() {
+                    break;
+                }
+                continue;
+            }
+            if joined.capacity() < length {
+                let room = (joined.capacity() * 2)
+                    .max(length)
+                    .min(declared.unwrap_or(usize::MAX).max(length));
+                held.grow_to(budgets, room)
+                    .map_err(|OverBudget| BodyError::OverBudget)?;
+                joined.reserve_exact(room - joined.len());
+            }
+            if let Some(first) = first.take() {
+                joined.extend_from_slice(&first);
+            }
+            joined.put(data);
         }
-        if joined.capacity() < length {
-            let room = (joined.capacity() * 2)
-                .max(length)
-                .min(declared.unwrap_or(usize::MAX).max(length));
-            held.grow_to(budgets, room)
-                .map_err(|OverBudget| BodyError::OverBudget)?;
-            joined.reserve_exact(room - joined.len());
-        }
-        if let Some(first) = first.take() {
-            joined.extend_from_slice(&first);
-        }
-        joined.put(data);
+        Ok(match first {
+            Some(first) => first,
+            None => Bytes::from(joined),
+        })
     }
-    Ok(match first {
-        Some(first) => first,
-        None => Bytes::from(joined),
-    })
 }
 
 fn plain(status: StatusCode, text: &'static str) -> Response<Full<Bytes>> {
