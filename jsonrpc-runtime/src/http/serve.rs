@@ -66,6 +66,7 @@ enum Begun {
 impl Front {
     /// What `request` is, told without awaiting, so that the future answering it does not
     /// keep the whole request (see [`RpcService::admit`]). Also whether it is HTTP/1.
+    #[inline]
     fn begin(&self, request: Request<Incoming>, peer: SocketAddr) -> (Begun, bool) {
         let http1 = request.version() <= Version::HTTP_11;
         let begun = match &self.health {

@@ -8,7 +8,7 @@ use std::task::{Context, Poll};
 use std::time::Duration;
 
 use bytes::{Buf, BufMut, Bytes};
-use http::header::{HeaderValue, ALLOW, CONNECTION, CONTENT_LENGTH, CONTENT_TYPE, RETRY_AFTER};
+use http::header::{HeaderValue, ALLOW, CONNECTION, CONTENT_TYPE, RETRY_AFTER};
 use http::{Method, Request, Response, StatusCode, Version};
 use http_body::Body;
 use http_body_util::{BodyExt, Full};
@@ -214,7 +214,12 @@ impl RpcService {
     /// The request is taken apart before anything awaits, so the future of its call holds
     /// only what the call needs: an `async fn` taking the whole `Request` keeps it (264 bytes,
     /// in every future it passes through, twice) for as long as it runs.
-    pub(crate) fn admit<B>(&self, request: Request<B>, peer: Option<SocketAddr>) -> Admission<B> {
+    #[inline]
+    pub(crate) fn admit<B: Body>(
+        &self,
+        request: Request<B>,
+        peer: Option<SocketAddr>,
+    ) -> Admission<B> {
         if let Some(hosts) = &self.inner.allowed_hosts {
             if !hosts.allows(&request) {
                 return Admission::Answered(forbidden_host());
@@ -240,15 +245,14 @@ impl RpcService {
                 .insert(ALLOW, HeaderValue::from_static("POST"));
             return Admission::Answered(response);
         }
-        // A declared length over the limit is refused before any of the body is read.
-        let declared = request
-            .headers()
-            .get(CONTENT_LENGTH)
-            .and_then(|value| value.to_str().ok())
-            .and_then(|value| value.parse::<u64>().ok());
-        if declared.is_some_and(|length| length > self.inner.max_body_size as u64) {
+        // A declared length over the limit is refused before any of the body is read. hyper's
+        // body knows its `Content-Length` (or an HTTP/2 stream's), already read and checked:
+        // no header look-up and parse again.
+        let size = request.body().size_hint();
+        if size.lower() > self.inner.max_body_size as u64 {
             return Admission::Answered(too_large(self.inner.max_body_size));
         }
+        let declared = size.exact();
         let http1 = request.version() <= Version::HTTP_11;
         let (head, body) = request.into_parts();
         let mut parts = RequestParts::from_http(head);
