@@ -2,8 +2,8 @@
 //!
 //! hyper's own timeout makes a timer for every request head and drops it once the head is read
 //! (a heap allocation and two timer-wheel operations per request), and its connection goes
-//! round its loop once more per request to start it: about 1,700 instructions per request over
-//! one connection (bench/README, the `timer` step). Here one timer per connection stays armed.
+//! round its loop once more per request to start it: about 1,100 instructions per request over
+//! one connection (bench/README, "third stop"). Here one timer per connection stays armed.
 //! The end of a call only notes the time; when the timer fires, it looks at when the connection
 //! began waiting for its next head, and is set again for later when that was more recent.
 

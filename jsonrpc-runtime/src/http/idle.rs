@@ -111,8 +111,7 @@ impl ConnInfo {
     }
 
     fn idle_for(&self, now: u32) -> Option<u32> {
-        (self.in_flight.load(Ordering::Acquire) == 0)
-            .then(|| now.saturating_sub(self.idle_since.load(Ordering::Relaxed)))
+        (!self.is_busy()).then(|| now.saturating_sub(self.idle_since.load(Ordering::Relaxed)))
     }
 
     fn shed(&self) {

@@ -2,7 +2,8 @@
 //! [`serve`](server::serve)), [`serve`] (the accept loop and the drain), [`service`] (one
 //! request, as a `tower::Service`, with WebSocket upgrades), [`detect`] (one connection, its
 //! HTTP version told by its first bytes), and the parts that keep connections bounded:
-//! [`config`], [`idle`], [`drive`], [`head_deadline`], [`write_timeout`], [`heavy`], [`health`], [`host`].
+//! [`config`], [`idle`], [`drive`], [`head_deadline`], [`write_timeout`], [`heavy`],
+//! [`health`], [`host`].
 //!
 //! A transport: it may depend on everything below it (the dispatcher, the method model, the
 //! session, the wire format), on the shared transport parts ([`shutdown`](crate::shutdown),

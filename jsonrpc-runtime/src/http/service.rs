@@ -360,7 +360,7 @@ pub(crate) enum Admission<B> {
 pub(crate) struct Admitted<B> {
     parts: RequestParts,
     body: B,
-    /// Its `Content-Length`.
+    /// Its declared length (`Content-Length`, as the body's exact size hint), when it has one.
     declared: Option<usize>,
     http1: bool,
 }
