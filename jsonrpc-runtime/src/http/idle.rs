@@ -4,7 +4,7 @@
 //! a sweeper closes the connections that have had no request in flight for the idle timeout;
 //! at the connection limit, a new connection closes the one idle for longest (as nginx does)
 //! and takes its place. Closing goes through the connection's driver
-//! ([`crate::shutdown::drive`]): a graceful shutdown, so no call in flight is cut.
+//! ([`drive`](super::drive)): a graceful shutdown, so no call in flight is cut.
 
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicBool, AtomicU32, AtomicU64, AtomicUsize, Ordering};
