@@ -129,9 +129,17 @@ fn decode_args(
         return (decode, vars, states);
     }
     if !whole {
+        // Every argument that may be a param, by its name: the reader reads an object whose
+        // members are all among them in one pass.
+        let names = model.args.iter().filter_map(|arg| match arg.kind {
+            ArgKind::ByType { name, .. } | ArgKind::Param { name, .. } => {
+                Some(ast::param_name(name))
+            }
+            _ => None,
+        });
         decode.push(quote! {
             #[allow(unused_mut)]
-            let mut __jsonrpc_params = match #private::ParamsReader::new(__jsonrpc_call.params) {
+            let mut __jsonrpc_params = match #private::ParamsReader::with_names(__jsonrpc_call.params, &[#(#names),*]) {
                 ::core::result::Result::Ok(reader) => reader,
                 ::core::result::Result::Err(error) => return #private::Outcome::Ready(::core::result::Result::Err(error)),
             };

@@ -78,6 +78,18 @@ enum Layout<'a> {
         /// Bit `i` is set once member `i` has been handed out.
         taken: u8,
     },
+    /// An object whose every member is one of the params the method names (see
+    /// [`ParamsReader::with_names`]), read in one pass: `values[i]` is the byte range in `text`
+    /// of the value of `names[i]`, and `order[i]` its member's place in the object, or
+    /// [`ABSENT`].
+    Known {
+        text: &'a str,
+        names: &'static [&'static str],
+        values: [[u32; 2]; FEW_MEMBERS],
+        order: [u8; FEW_MEMBERS],
+        /// Bit `i` is set once `names[i]` has been handed out.
+        taken: u8,
+    },
     /// Any other object, read by serde_json.
     Named { members: Vec<Member<'a>> },
     /// Absent params: an empty list.
@@ -86,6 +98,9 @@ enum Layout<'a> {
 
 /// How many members an object may have to be kept in place rather than in a list.
 const FEW_MEMBERS: usize = 8;
+
+/// In [`Layout::Known`]'s `order`: the object has no member of that name.
+const ABSENT: u8 = u8::MAX;
 
 struct Member<'a> {
     name: Key<'a>,
@@ -142,6 +157,29 @@ impl<'a> ParamsReader<'a> {
         Ok(ParamsReader { layout })
     }
 
+    /// Reads the params of a request to a method whose params are `names`, in the order its
+    /// arguments take them (every argument that may be a param, context arguments among them).
+    ///
+    /// The same as [`new`](Self::new), errors included, only faster for the common object:
+    /// one whose members are all among `names`, which is then read in a single pass that
+    /// compares each member's name with `names` in place. Any other params go to `new`. Each
+    /// of `names` must be a plain identifier (no quote, backslash or control character), as
+    /// `#[method]` gives.
+    #[inline]
+    pub fn with_names(
+        params: Option<RawJson<'a>>,
+        names: &'static [&'static str],
+    ) -> Result<Self, Error> {
+        if let Some(text) = params.map(RawJson::get) {
+            if text.starts_with('{') {
+                if let Some(layout) = known_members(text, names) {
+                    return Ok(ParamsReader { layout });
+                }
+            }
+        }
+        Self::new(params)
+    }
+
     /// The next param: the next value of a positional list, or the member called `name`.
     ///
     /// A param that is absent is decoded as missing, which `Option<T>` reads as `None` and any
@@ -163,6 +201,19 @@ impl<'a> ParamsReader<'a> {
                 .map(|index| {
                     *taken |= 1 << index;
                     value_of(text, &members[index])
+                }),
+            Layout::Known {
+                text,
+                names,
+                values,
+                order,
+                taken,
+            } => index_of(names, name)
+                .filter(|&index| order[index] != ABSENT)
+                .map(|index| {
+                    *taken |= 1 << index;
+                    let [start, end] = values[index];
+                    &text[start as usize..end as usize]
                 }),
             Layout::Named { members } => members.iter_mut().find(|m| m.name.0 == name).map(|m| {
                 m.taken = true;
@@ -204,6 +255,16 @@ impl<'a> ParamsReader<'a> {
             } => (0..usize::from(len))
                 .find(|index| taken & (1 << index) == 0)
                 .map(|index| name_of(text, &members[index])),
+            // The first member left, in the object's order, as `FewMembers` reports it.
+            Layout::Known {
+                names,
+                order,
+                taken,
+                ..
+            } => (0..names.len())
+                .filter(|&index| order[index] != ABSENT && taken & (1 << index) == 0)
+                .min_by_key(|&index| order[index])
+                .map(|index| names[index]),
             Layout::Named { members } => {
                 return match members.iter().find(|m| !m.taken) {
                     Some(unknown) => Err(unknown_param(&unknown.name.0)),
@@ -283,6 +344,70 @@ fn few_members(text: &str) -> Option<Layout<'_>> {
         len: len as u8,
         taken: 0,
     })
+}
+
+/// The members of an object (JSON text) when each is named by one of `names` (at most
+/// [`FEW_MEMBERS`] of them), with no name given twice; `None` otherwise, for [`ParamsReader::new`]
+/// to read (and to report a repeated or unknown name exactly).
+///
+/// A member's name is compared as written: a name that matches one of `names` byte for byte and
+/// ends with a quote has no escape (none of `names` has a backslash), so it is that name.
+#[inline]
+fn known_members<'a>(text: &'a str, names: &'static [&'static str]) -> Option<Layout<'a>> {
+    let bytes = text.as_bytes();
+    if names.len() > FEW_MEMBERS {
+        return None;
+    }
+    u32::try_from(bytes.len()).ok()?;
+    let mut values = [[0; 2]; FEW_MEMBERS];
+    let mut order = [ABSENT; FEW_MEMBERS];
+    let mut count = 0;
+    let mut at = skip_blank(bytes, 1);
+    if bytes.get(at) != Some(&b'}') {
+        loop {
+            if bytes.get(at) != Some(&b'"') {
+                return None;
+            }
+            let name = bytes.get(at + 1..)?;
+            let index = names.iter().position(|candidate| {
+                name.get(candidate.len()) == Some(&b'"') && name.starts_with(candidate.as_bytes())
+            })?;
+            if order[index] != ABSENT {
+                return None;
+            }
+            at = skip_blank(bytes, at + names[index].len() + 2);
+            if bytes.get(at) != Some(&b':') {
+                return None;
+            }
+            let value = skip_blank(bytes, at + 1);
+            let value_end = value + value_length(&bytes[value..]);
+            values[index] = [value as u32, value_end as u32];
+            order[index] = count;
+            count += 1;
+            at = skip_blank(bytes, value_end);
+            if bytes.get(at) != Some(&b',') {
+                break;
+            }
+            at = skip_blank(bytes, at + 1);
+        }
+    }
+    Some(Layout::Known {
+        text,
+        names,
+        values,
+        order,
+        taken: 0,
+    })
+}
+
+/// Where `name` is in `names`: by address first, since `#[method]` passes the same literals
+/// to [`ParamsReader::with_names`] and [`ParamsReader::next`].
+#[inline]
+fn index_of(names: &[&str], name: &str) -> Option<usize> {
+    names
+        .iter()
+        .position(|candidate| std::ptr::eq(*candidate, name))
+        .or_else(|| names.iter().position(|candidate| *candidate == name))
 }
 
 fn name_of<'a>(text: &'a str, member: &[u32; 4]) -> &'a str {
@@ -435,5 +560,117 @@ fn without_position(error: &serde_json::Error) -> String {
     match message.strip_suffix(&suffix) {
         Some(bare) => bare.to_owned(),
         None => message,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::wire::request::{parse_text, Entry, Message};
+
+    /// The params of a request whose `params` member is `params` (JSON text).
+    fn with_params<R>(params: &str, read: impl FnOnce(Option<RawJson<'_>>) -> R) -> R {
+        let body = format!(r#"{{"jsonrpc":"2.0","method":"m","params":{params},"id":1}}"#);
+        match parse_text(&body).expect("JSON") {
+            Message::Single(Entry::Call(request)) => read(request.params),
+            _ => panic!("not a call: {body}"),
+        }
+    }
+
+    /// An error as the client sees it: code, message and data.
+    fn described(error: &Error) -> String {
+        serde_json::to_string(error).expect("an error serializes")
+    }
+
+    /// Everything a method sees: each param it takes (by name, in order, as an optional JSON
+    /// value or as an integer), then the check for params left over.
+    fn transcript(reader: Result<ParamsReader<'_>, Error>, takes: &[&'static str]) -> String {
+        let mut reader = match reader {
+            Ok(reader) => reader,
+            Err(error) => return format!("new: {}", described(&error)),
+        };
+        let mut seen = Vec::new();
+        for &name in takes {
+            let taken = if name.starts_with('n') {
+                reader.next::<i64>(name).map(|n| n.to_string())
+            } else {
+                reader
+                    .next::<Option<serde_json::Value>>(name)
+                    .map(|v| format!("{v:?}"))
+            };
+            match taken {
+                Ok(value) => seen.push(format!("{name}={value}")),
+                Err(error) => {
+                    return format!("{} then {name}: {}", seen.join(" "), described(&error))
+                }
+            }
+        }
+        match reader.finish() {
+            Ok(()) => format!("{} ok", seen.join(" ")),
+            Err(error) => format!("{} finish: {}", seen.join(" "), described(&error)),
+        }
+    }
+
+    /// `with_names` reads every params value as `new` does: the same values, and the same
+    /// error first, whatever the object holds. `names` has the method's possible params (a
+    /// context arguments' names among them, which are never taken: `ctx`, `ctx2`); the method takes
+    /// those of them it takes.
+    #[test]
+    fn reading_with_names_gives_what_reading_without_them_gives() {
+        const NAMES: &[&str] = &["a", "n", "ctx", "b", "ctx2"];
+        const TAKES: &[&str] = &["a", "n", "b"];
+        let objects = [
+            r#"{}"#,
+            r#"{"a":1,"n":2,"b":3}"#,
+            r#"{"b":[1,{"x":"}"}],"a":{"n":"]"},"n":-7}"#,
+            r#" { "n" : 5 , "a" : "s \" t" } "#,
+            r#"{"n":5}"#,
+            r#"{"a":null,"n":5,"b":null}"#,
+            r#"{"a":1,"n":2,"ctx":3}"#,
+            r#"{"ctx2":1,"a":1,"n":2,"ctx":3}"#,
+            r#"{"ctx":3,"a":1,"n":2,"zz":4}"#,
+            r#"{"a":1,"n":2,"zz":4,"ctx":3}"#,
+            r#"{"a":1,"a":2,"n":3}"#,
+            r#"{"n":1,"zz":2,"zz":3}"#,
+            r#"{"n":"not a number","zz":1}"#,
+            r#"{"a":1}"#,
+            r#"{"\u0061":1,"n":2}"#,
+            r#"{"a\"":1,"n":2}"#,
+            r#"{"ab":1,"n":2}"#,
+            r#"{"":1,"n":2}"#,
+            r#"{"n":1,"a":1,"b":1,"c":1,"d":1,"e":1,"f":1,"g":1,"h":1}"#,
+            r#"[1,2,3]"#,
+            r#"[1,2,3,4]"#,
+            r#"["x"]"#,
+        ];
+        for params in objects {
+            let without = with_params(params, |p| transcript(ParamsReader::new(p), TAKES));
+            let with = with_params(params, |p| {
+                transcript(ParamsReader::with_names(p, NAMES), TAKES)
+            });
+            assert_eq!(with, without, "params {params}");
+        }
+        // Absent params, too.
+        let body = r#"{"jsonrpc":"2.0","method":"m","id":1}"#;
+        let Ok(Message::Single(Entry::Call(request))) = parse_text(body) else {
+            panic!("a call")
+        };
+        assert_eq!(
+            transcript(ParamsReader::with_names(request.params, NAMES), TAKES),
+            transcript(ParamsReader::new(request.params), TAKES)
+        );
+    }
+
+    #[test]
+    fn an_object_of_known_names_is_read_in_one_pass() {
+        with_params(r#"{"b":2,"a":1}"#, |params| {
+            let reader = ParamsReader::with_names(params, &["a", "b"]).expect("reads");
+            assert!(matches!(reader.layout, Layout::Known { .. }));
+        });
+        // A name the method does not know goes the general way (and is reported there).
+        with_params(r#"{"b":2,"c":1}"#, |params| {
+            let reader = ParamsReader::with_names(params, &["a", "b"]).expect("reads");
+            assert!(matches!(reader.layout, Layout::FewMembers { .. }));
+        });
     }
 }
