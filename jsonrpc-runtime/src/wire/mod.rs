@@ -10,6 +10,8 @@ pub(crate) mod budget;
 pub mod error;
 pub(crate) mod location;
 pub(crate) mod notification;
+pub(crate) mod plain;
 pub(crate) mod request;
 pub(crate) mod response;
 pub(crate) mod scan;
+pub(crate) mod simple_result;

@@ -1,7 +1,9 @@
 //! Writing response bytes. Ids are copied as the raw JSON text the client sent, so every id
 //! comes back byte for byte (9007199254740993 stays 9007199254740993).
 
+use crate::wire::plain::first_special;
 use crate::wire::request::RawJson;
+use crate::wire::simple_result::write_simple;
 use serde::Serialize;
 
 use crate::Error;
@@ -31,13 +33,27 @@ impl SuccessHead {
     }
 
     /// Serializes `value` as the result of a success response.
+    #[inline]
     pub fn new<T: Serialize + ?Sized>(value: &T) -> Result<SuccessHead, Error> {
         let mut buffer = Vec::with_capacity(128);
         buffer.extend_from_slice(SUCCESS_PREFIX);
-        match serde_json::to_writer(&mut buffer, value) {
-            Ok(()) => Ok(SuccessHead(buffer)),
-            Err(e) => Err(result_not_serializable(e)),
+        if write_simple(&mut buffer, value) {
+            return Ok(SuccessHead(buffer));
         }
+        with_serde_json(buffer, value)
+    }
+}
+
+/// Writes `value` after the prefix already in `buffer`, with serde_json. Kept out of line, so
+/// that the simple results' path stays small where it is inlined.
+#[inline(never)]
+fn with_serde_json<T: Serialize + ?Sized>(
+    mut buffer: Vec<u8>,
+    value: &T,
+) -> Result<SuccessHead, Error> {
+    match serde_json::to_writer(&mut buffer, value) {
+        Ok(()) => Ok(SuccessHead(buffer)),
+        Err(e) => Err(result_not_serializable(e)),
     }
 }
 
@@ -102,21 +118,12 @@ pub(crate) fn parse_error(cause: &serde_json::Error) -> Vec<u8> {
     // again escaped in the rare case it has some (a message quoting the input). Writing to a
     // vector cannot fail.
     let _ = write!(Plain(&mut bytes), "{cause}");
-    if bytes[PARSE_ERROR_HEAD.len()..]
-        .iter()
-        .any(|&byte| escaped(byte))
-    {
+    if first_special(&bytes[PARSE_ERROR_HEAD.len()..]).is_some() {
         bytes.truncate(PARSE_ERROR_HEAD.len());
         let _ = write!(JsonStringContents(&mut bytes), "{cause}");
     }
     bytes.extend_from_slice(br#""},"id":null}"#);
     bytes
-}
-
-/// Whether a JSON string must escape `byte`: a control character, a quote or a backslash.
-#[inline]
-fn escaped(byte: u8) -> bool {
-    byte < 0x20 || byte == b'"' || byte == b'\\'
 }
 
 /// Writes text into a buffer as it is.
@@ -139,7 +146,7 @@ struct JsonStringContents<'a>(&'a mut Vec<u8>);
 
 impl std::fmt::Write for JsonStringContents<'_> {
     fn write_str(&mut self, text: &str) -> std::fmt::Result {
-        if !text.bytes().any(escaped) {
+        if first_special(text.as_bytes()).is_none() {
             self.0.extend_from_slice(text.as_bytes());
             return Ok(());
         }

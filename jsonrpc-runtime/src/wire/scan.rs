@@ -9,6 +9,7 @@
 
 use std::borrow::Cow;
 
+use super::plain::first_special;
 #[cfg(test)]
 use super::request::parse;
 use super::request::{Entry, Members, Message, RawText};
@@ -69,20 +70,6 @@ pub(crate) fn read_common(text: &str, max_depth: usize) -> Option<Message<'_>> {
     }
     Some(message)
 }
-
-/// The bytes that end the plain run of a string: its closing quote, an escape, or a control
-/// character (which JSON does not allow in strings).
-static STRING_STOPS: [bool; 256] = {
-    let mut stops = [false; 256];
-    let mut byte = 0;
-    while byte < 0x20 {
-        stops[byte] = true;
-        byte += 1;
-    }
-    stops[b'"' as usize] = true;
-    stops[b'\\' as usize] = true;
-    stops
-};
 
 /// The members of a request object the scanner keeps.
 enum Member {
@@ -272,9 +259,9 @@ impl<'a> Scanner<'a> {
         let (b'"', rest) = self.rest().split_first()? else {
             return None;
         };
-        let len = rest
-            .iter()
-            .position(|&byte| STRING_STOPS[usize::from(byte)])?;
+        // The plain run ends at the closing quote, an escape, or a control character (which
+        // JSON does not allow in strings).
+        let len = first_special(rest)?;
         let (contents, [b'"', ..]) = rest.split_at(len) else {
             return None;
         };

@@ -1,0 +1,102 @@
+//! Finding where a string's plain run ends: the first byte that a JSON string cannot hold as it
+//! is (a quote, a backslash, a control character). The scanner reads strings up to that byte,
+//! and the response writer copies results that have none without escaping them.
+//!
+//! Eight bytes are looked at a time, as one `u64`: names, methods and short results are mostly
+//! 4-16 bytes, where a byte-at-a-time loop costs about 6 instructions a byte.
+
+/// `byte` repeated in every byte of a word.
+const fn splat(byte: u8) -> u64 {
+    u64::from_ne_bytes([byte; 8])
+}
+
+const ONES: u64 = splat(0x01);
+const HIGH_BITS: u64 = splat(0x80);
+
+/// The high bit of each byte of `word` that is below `limit` (at most 0x80), exact for the
+/// lowest such byte: a borrow can only mark bytes above one that is truly below.
+#[inline]
+fn bytes_below(word: u64, limit: u8) -> u64 {
+    word.wrapping_sub(splat(limit)) & !word & HIGH_BITS
+}
+
+/// The high bit of each byte of `word` equal to `byte`, exact for the lowest such byte.
+#[inline]
+fn bytes_equal(word: u64, byte: u8) -> u64 {
+    let zeroed = word ^ splat(byte);
+    zeroed.wrapping_sub(ONES) & !zeroed & HIGH_BITS
+}
+
+/// The index of the first byte of `bytes` that a JSON string must escape (below 0x20, a quote,
+/// a backslash), if any.
+#[inline]
+pub(crate) fn first_special(bytes: &[u8]) -> Option<usize> {
+    let Some(&last) = bytes.last_chunk::<8>() else {
+        // Shorter than a word: padded with a plain byte, looked at in one go.
+        let mut word = [b'a'; 8];
+        word[..bytes.len()].copy_from_slice(bytes);
+        return first_marked(u64::from_le_bytes(word));
+    };
+    let mut at = 0;
+    while let Some(chunk) = bytes.get(at..).and_then(<[u8]>::first_chunk::<8>) {
+        if let Some(index) = first_marked(u64::from_le_bytes(*chunk)) {
+            return Some(at + index);
+        }
+        at += 8;
+    }
+    if at == bytes.len() {
+        return None;
+    }
+    // The last word overlaps bytes already found plain, so what it marks first is the first.
+    let start = bytes.len() - 8;
+    first_marked(u64::from_le_bytes(last)).map(|index| start + index)
+}
+
+/// The place of the first special byte of a word read little-endian (so that the lowest marked
+/// bit is the first byte in text order).
+#[inline]
+fn first_marked(word: u64) -> Option<usize> {
+    let marks = bytes_below(word, 0x20) | bytes_equal(word, b'"') | bytes_equal(word, b'\\');
+    (marks != 0).then(|| (marks.trailing_zeros() / 8) as usize)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn byte_by_byte(bytes: &[u8]) -> Option<usize> {
+        bytes
+            .iter()
+            .position(|&byte| byte < 0x20 || byte == b'"' || byte == b'\\')
+    }
+
+    #[test]
+    fn finds_the_first_special_byte_at_every_place_and_of_every_kind() {
+        // Every byte value, at every place of a 20-byte text, over plain bytes of several kinds
+        // (ASCII, bytes just above the control range, and non-ASCII bytes with the high bit set).
+        for filler in [b'a', b' ', 0x7f, 0x80, 0xff, b'!', b'#', b'[', b']'] {
+            for place in 0..20 {
+                for byte in 0..=255u8 {
+                    let mut text = vec![filler; 20];
+                    text[place] = byte;
+                    assert_eq!(
+                        first_special(&text),
+                        byte_by_byte(&text),
+                        "byte {byte:#x} at {place} among {filler:#x}"
+                    );
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn reports_the_first_of_several_and_none_for_plain_text() {
+        assert_eq!(first_special(b"abcdefgh\"ij\\kl"), Some(8));
+        // A byte that borrows in the arithmetic (0x00) before a quote.
+        assert_eq!(first_special(b"ab\x00\"efghij"), Some(2));
+        assert_eq!(first_special(b"abc\\\x01\"ghijkl"), Some(3));
+        assert_eq!(first_special("plain text, ünïcödé too".as_bytes()), None);
+        assert_eq!(first_special(b""), None);
+        assert_eq!(first_special(b"\""), Some(0));
+    }
+}
