@@ -71,6 +71,9 @@ pub(crate) fn read_common(text: &str, max_depth: usize) -> Option<Message<'_>> {
     Some(message)
 }
 
+/// How most clients begin a request object: up to the opening quote of the method's name.
+const COMMON_OPENING: &[u8] = br#"{"jsonrpc":"2.0","method":""#;
+
 /// The members of a request object the scanner keeps.
 enum Member {
     Jsonrpc,
@@ -133,37 +136,55 @@ impl<'a> Scanner<'a> {
         if depth > self.max_depth {
             return None;
         }
-        self.pos += 1;
-        self.skip_whitespace();
         let mut members = Members::<&'a str>::default();
-        if !self.eat(b'}') {
-            loop {
-                let slot = match self.key()? {
-                    Member::Id => Some(&mut members.id),
-                    // The version as clients write it, without reading it as a string.
-                    Member::Jsonrpc if self.rest().starts_with(b"\"2.0\"") => {
-                        self.pos += 5;
-                        members.duplicate |= members.jsonrpc.replace("\"2.0\"").is_some();
-                        None
-                    }
-                    Member::Jsonrpc => Some(&mut members.jsonrpc),
-                    Member::Method => Some(&mut members.method),
-                    Member::Params => Some(&mut members.params),
-                    Member::Other => {
-                        self.value(depth + 1)?;
-                        None
-                    }
-                };
-                if let Some(slot) = slot {
-                    let text = self.value_text(depth + 1)?;
-                    members.duplicate |= slot.replace(text).is_some();
+        if self.rest().starts_with(COMMON_OPENING) {
+            // The version and the method's opening quote, as most clients write them, compared
+            // at once: the same as reading those two members one by one below.
+            self.pos += COMMON_OPENING.len() - 1;
+            members.jsonrpc = Some("\"2.0\"");
+            let method = self.string()?;
+            // The string's text with its quotes (it has no escapes).
+            let start = self.pos - method.len() - 2;
+            members.method = Some(self.text.get(start..self.pos)?);
+            self.skip_whitespace();
+            match self.next()? {
+                b',' => self.skip_whitespace(),
+                b'}' => return Some(members.check()),
+                _ => return None,
+            }
+        } else {
+            self.pos += 1;
+            self.skip_whitespace();
+            if self.eat(b'}') {
+                return Some(members.check());
+            }
+        }
+        loop {
+            let slot = match self.key()? {
+                Member::Id => Some(&mut members.id),
+                // The version as clients write it, without reading it as a string.
+                Member::Jsonrpc if self.rest().starts_with(b"\"2.0\"") => {
+                    self.pos += 5;
+                    members.duplicate |= members.jsonrpc.replace("\"2.0\"").is_some();
+                    None
                 }
-                self.skip_whitespace();
-                match self.next()? {
-                    b',' => self.skip_whitespace(),
-                    b'}' => break,
-                    _ => return None,
+                Member::Jsonrpc => Some(&mut members.jsonrpc),
+                Member::Method => Some(&mut members.method),
+                Member::Params => Some(&mut members.params),
+                Member::Other => {
+                    self.value(depth + 1)?;
+                    None
                 }
+            };
+            if let Some(slot) = slot {
+                let text = self.value_text(depth + 1)?;
+                members.duplicate |= slot.replace(text).is_some();
+            }
+            self.skip_whitespace();
+            match self.next()? {
+                b',' => self.skip_whitespace(),
+                b'}' => break,
+                _ => return None,
             }
         }
         Some(members.check())
@@ -491,6 +512,12 @@ mod tests {
         // Strings with non-ASCII text and every literal in params.
         "{\"jsonrpc\":\"2.0\",\"method\":\"\u{1f600}\",\"params\":[\"\u{e9}\",\"\u{7f}\",true,false,null],\"id\":\"\u{1f600}\"}",
         "{\"jsonrpc\":\"2.0\",\"method\":\"ping\",\"\u{e9}\":1,\"id\":1}",
+        // The common opening, then members that repeat it or follow it oddly.
+        r#"{"jsonrpc":"2.0","method":"ping","method":"pong","id":1}"#,
+        r#"{"jsonrpc":"2.0","method":"ping","jsonrpc":"2.0","id":1}"#,
+        r#"{"jsonrpc":"2.0","method":"ping","jsonrpc":"1.0","id":1}"#,
+        r#"{"jsonrpc":"2.0","method":"" , "id":1 }"#,
+        r#"{"jsonrpc":"2.0","method":"ping" }"#,
     ];
 
     /// Bodies the scanner leaves to serde_json: escapes, scalars, non-object batch members,
@@ -499,6 +526,9 @@ mod tests {
         // An id with escapes, as any other string.
         r#"{"jsonrpc":"2.0","method":"ping","id":"a\"b\u00e9"}"#,
         r#"{"jsonrpc":"2.0","method":"pi\u006eg","id":1}"#,
+        r#"{"jsonrpc":"2.0","method":"ping" "id":1}"#,
+        r#"{"jsonrpc":"2.0","method":"ping":"id"}"#,
+        r#"{"jsonrpc":"2.0","method":"ping",}"#,
         r#"{"json\u0072pc":"2.0","method":"ping","id":1}"#,
         "{\"jsonrpc\":\"2.0\",\"method\":\"pi\tng\",\"id\":1}",
         r#"[1,2,3]"#,
