@@ -612,9 +612,9 @@ mod tests {
     }
 
     /// `with_names` reads every params value as `new` does: the same values, and the same
-    /// error first, whatever the object holds. `names` has the method's possible params (a
-    /// context arguments' names among them, which are never taken: `ctx`, `ctx2`); the method takes
-    /// those of them it takes.
+    /// error first, whatever the object holds. `NAMES` are the method's possible params, with
+    /// two context arguments' names among them that are never taken (`ctx`, `ctx2`); `TAKES`
+    /// are the params the method takes, in order.
     #[test]
     fn reading_with_names_gives_what_reading_without_them_gives() {
         const NAMES: &[&str] = &["a", "n", "ctx", "b", "ctx2"];

@@ -71,7 +71,8 @@ pub(crate) fn read_common(text: &str, max_depth: usize) -> Option<Message<'_>> {
     Some(message)
 }
 
-/// How most clients begin a request object: up to the opening quote of the method's name.
+/// How this crate's clients, and many others, begin a request object: up to the opening quote
+/// of the method's name.
 const COMMON_OPENING: &[u8] = br#"{"jsonrpc":"2.0","method":""#;
 
 /// The members of a request object the scanner keeps.
@@ -138,7 +139,7 @@ impl<'a> Scanner<'a> {
         }
         let mut members = Members::<&'a str>::default();
         if self.rest().starts_with(COMMON_OPENING) {
-            // The version and the method's opening quote, as most clients write them, compared
+            // The version and the method's opening quote, as those clients write them, compared
             // at once: the same as reading those two members one by one below.
             self.pos += COMMON_OPENING.len() - 1;
             members.jsonrpc = Some("\"2.0\"");

@@ -1,9 +1,10 @@
 //! Writing a result that is a plain string, an integer, a boolean or null without serde_json.
 //!
-//! Many methods answer with one such value (`"pong"`, a count, `true`). serde_json writes a
-//! string through its escaping loop, a byte at a time (about 100 instructions for `"pong"`);
-//! here a string with nothing to escape is copied as it is, eight bytes checked at a time. The
-//! bytes are the ones serde_json writes. Anything else (a string to escape, a float, a
+//! Many methods answer with one such value (a hash, a count, `true`). serde_json writes a
+//! string through its escaping loop, a byte at a time; here a string with nothing to escape is
+//! copied as it is, eight bytes checked at a time. For a 66-character hex string that is 474
+//! instructions for the whole success head against 853; for a short one such as `"pong"` the
+//! two cost the same. The bytes are the ones serde_json writes. Anything else (a string to escape, a float, a
 //! sequence, a map, a struct) is declined before a byte is written, and the caller hands the
 //! value to serde_json, which then writes it, or reports why it cannot.
 
