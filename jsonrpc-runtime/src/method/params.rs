@@ -73,7 +73,7 @@ enum Layout<'a> {
     /// name and value as byte ranges of `text`.
     FewMembers {
         text: &'a str,
-        members: [[u32; 4]; FEW_MEMBERS],
+        members: [[Offset; 4]; FEW_MEMBERS],
         len: u8,
         /// Bit `i` is set once member `i` has been handed out.
         taken: u8,
@@ -85,7 +85,7 @@ enum Layout<'a> {
     Known {
         text: &'a str,
         names: &'static [&'static str],
-        values: [[u32; 2]; FEW_MEMBERS],
+        values: [[Offset; 2]; FEW_MEMBERS],
         order: [u8; FEW_MEMBERS],
         /// Bit `i` is set once `names[i]` has been handed out.
         taken: u8,
@@ -98,6 +98,11 @@ enum Layout<'a> {
 
 /// How many members an object may have to be kept in place rather than in a list.
 const FEW_MEMBERS: usize = 8;
+
+/// A byte offset into a params object kept in place. Sixteen bits keep the reader small enough
+/// to be moved without a `memcpy` call (it is returned by value on every call); longer params
+/// objects are read by serde_json, whose cost then dwarfs the difference.
+type Offset = u16;
 
 /// In [`Layout::Known`]'s `order`: the object has no member of that name.
 const ABSENT: u8 = u8::MAX;
@@ -305,7 +310,7 @@ fn serde_layout(text: &str) -> Result<Layout<'_>, Error> {
 /// name has an escape; `None` otherwise.
 fn few_members(text: &str) -> Option<Layout<'_>> {
     let bytes = text.as_bytes();
-    u32::try_from(bytes.len()).ok()?;
+    Offset::try_from(bytes.len()).ok()?;
     let mut members = [[0; 4]; FEW_MEMBERS];
     let mut len = 0;
     let mut at = skip_blank(bytes, 1);
@@ -329,7 +334,7 @@ fn few_members(text: &str) -> Option<Layout<'_>> {
             }
             let value = skip_blank(bytes, at + 1);
             let value_end = value + value_length(&bytes[value..]);
-            members[len] = [name as u32, end as u32, value as u32, value_end as u32];
+            members[len] = [name, end, value, value_end].map(|at| at as Offset);
             len += 1;
             at = skip_blank(bytes, value_end);
             if bytes.get(at) != Some(&b',') {
@@ -358,7 +363,7 @@ fn known_members<'a>(text: &'a str, names: &'static [&'static str]) -> Option<La
     if names.len() > FEW_MEMBERS {
         return None;
     }
-    u32::try_from(bytes.len()).ok()?;
+    Offset::try_from(bytes.len()).ok()?;
     let mut values = [[0; 2]; FEW_MEMBERS];
     let mut order = [ABSENT; FEW_MEMBERS];
     let mut count = 0;
@@ -381,7 +386,7 @@ fn known_members<'a>(text: &'a str, names: &'static [&'static str]) -> Option<La
             }
             let value = skip_blank(bytes, at + 1);
             let value_end = value + value_length(&bytes[value..]);
-            values[index] = [value as u32, value_end as u32];
+            values[index] = [value as Offset, value_end as Offset];
             order[index] = count;
             count += 1;
             at = skip_blank(bytes, value_end);
@@ -410,16 +415,16 @@ fn index_of(names: &[&str], name: &str) -> Option<usize> {
         .or_else(|| names.iter().position(|candidate| *candidate == name))
 }
 
-fn name_of<'a>(text: &'a str, member: &[u32; 4]) -> &'a str {
+fn name_of<'a>(text: &'a str, member: &[Offset; 4]) -> &'a str {
     &text[member[0] as usize..member[1] as usize]
 }
 
 /// A member's name as bytes, for comparing.
-fn name_bytes<'a>(text: &'a str, member: &[u32; 4]) -> &'a [u8] {
+fn name_bytes<'a>(text: &'a str, member: &[Offset; 4]) -> &'a [u8] {
     &text.as_bytes()[member[0] as usize..member[1] as usize]
 }
 
-fn value_of<'a>(text: &'a str, member: &[u32; 4]) -> &'a str {
+fn value_of<'a>(text: &'a str, member: &[Offset; 4]) -> &'a str {
     &text[member[2] as usize..member[3] as usize]
 }
 
@@ -452,7 +457,20 @@ fn next_element<'a>(rest: &mut &'a str) -> Option<&'a str> {
 }
 
 /// The length of the JSON value that `bytes` (valid JSON) starts with.
+#[inline]
 fn value_length(bytes: &[u8]) -> usize {
+    // A number, the most common param, ends at the first byte no number has.
+    if let Some(b'-' | b'0'..=b'9') = bytes.first() {
+        return bytes
+            .iter()
+            .position(|byte| !matches!(byte, b'0'..=b'9' | b'-' | b'+' | b'.' | b'e' | b'E'))
+            .unwrap_or(bytes.len());
+    }
+    nested_value_length(bytes)
+}
+
+/// [`value_length`] for any value but a number.
+fn nested_value_length(bytes: &[u8]) -> usize {
     let mut depth = 0usize;
     let mut index = 0;
     while index < bytes.len() {
@@ -671,6 +689,55 @@ mod tests {
         with_params(r#"{"b":2,"c":1}"#, |params| {
             let reader = ParamsReader::with_names(params, &["a", "b"]).expect("reads");
             assert!(matches!(reader.layout, Layout::FewMembers { .. }));
+        });
+    }
+
+    /// `value_length` ends each value where serde_json's reading of it ends, whatever follows
+    /// it in an array or an object.
+    #[test]
+    fn value_length_ends_where_serde_json_ends() {
+        let values = [
+            "0",
+            "-0",
+            "7",
+            "42",
+            "-1.5e+3",
+            "1E-7",
+            "2.50",
+            "123456789012345678901234567890",
+            r#""""#,
+            r#""a\"b""#,
+            r#""}]""#,
+            "[1,[2,{}]]",
+            r#"{"a":{"b":"}"}}"#,
+            "true",
+            "null",
+        ];
+        for value in values {
+            let read: &RawValue = serde_json::from_str(value).expect("valid JSON");
+            assert_eq!(read.get(), value);
+            for after in ["", ",1", "}", "]", " ,2", "\n}", "\t]"] {
+                let text = format!("{value}{after}");
+                assert_eq!(value_length(text.as_bytes()), value.len(), "{text:?}");
+            }
+        }
+    }
+
+    /// Params objects too long for the in-place offsets are read by serde_json, with the same
+    /// values.
+    #[test]
+    fn long_params_objects_are_read_the_general_way() {
+        let padding = "x".repeat(usize::from(Offset::MAX));
+        let params = format!(r#"{{"pad":"{padding}","n":5}}"#);
+        with_params(&params, |params| {
+            let mut reader = ParamsReader::with_names(params, &["n", "pad"]).expect("reads");
+            assert!(matches!(reader.layout, Layout::Named { .. }));
+            assert_eq!(reader.next::<i64>("n").expect("n"), 5);
+            assert_eq!(
+                reader.next::<String>("pad").expect("pad").len(),
+                padding.len()
+            );
+            reader.finish().expect("nothing left");
         });
     }
 }

@@ -235,10 +235,22 @@ impl<'a> Scanner<'a> {
     }
 
     /// Steps over one JSON value; a container counts as `depth` deep.
+    ///
+    /// Strings and numbers, most ids and params values, are stepped over in line; literals and
+    /// containers out of line.
+    #[inline]
     fn value(&mut self, depth: usize) -> Option<()> {
         match self.peek()? {
             b'"' => self.string().map(drop),
             b'-' | b'0'..=b'9' => self.number(),
+            _ => self.literal_or_container(depth),
+        }
+    }
+
+    /// Steps over a literal, an array or an object.
+    #[inline(never)]
+    fn literal_or_container(&mut self, depth: usize) -> Option<()> {
+        match self.peek()? {
             b't' => self.literal(b"true"),
             b'f' => self.literal(b"false"),
             b'n' => self.literal(b"null"),
@@ -261,7 +273,13 @@ impl<'a> Scanner<'a> {
                         }
                         self.skip_whitespace();
                     }
-                    self.value(depth + 1)?;
+                    // As `value`, written out so that scalar members cost no call: the compiler
+                    // does not inline `value` into this function, which it calls back.
+                    match self.peek()? {
+                        b'"' => self.string().map(drop)?,
+                        b'-' | b'0'..=b'9' => self.number()?,
+                        _ => self.literal_or_container(depth + 1)?,
+                    }
                     self.skip_whitespace();
                     match self.next()? {
                         b',' => self.skip_whitespace(),
@@ -292,14 +310,34 @@ impl<'a> Scanner<'a> {
     }
 
     /// A number, by JSON's grammar: `-? (0 | [1-9][0-9]*) (. [0-9]+)? ([eE] [+-]? [0-9]+)?`.
+    ///
+    /// Inlined for the integers ids and params mostly are; a fraction or an exponent is read
+    /// out of line.
+    #[inline]
     fn number(&mut self) -> Option<()> {
-        let rest = self.rest();
-        let mut len = usize::from(rest.first() == Some(&b'-'));
-        match rest.get(len)? {
-            b'0' => len += 1,
-            b'1'..=b'9' => len += 1 + digits(&rest[len + 1..]),
+        let bytes = self.bytes;
+        let mut at = self.pos + usize::from(bytes.get(self.pos) == Some(&b'-'));
+        match bytes.get(at)? {
+            b'0' => at += 1,
+            b'1'..=b'9' => {
+                at += 1;
+                while let Some(b'0'..=b'9') = bytes.get(at) {
+                    at += 1;
+                }
+            }
             _ => return None,
         }
+        if let Some(b'.' | b'e' | b'E') = bytes.get(at) {
+            return self.fraction_and_exponent(at - self.pos);
+        }
+        self.pos = at;
+        Some(())
+    }
+
+    /// The rest of a number whose integer part is `len` bytes long, at its `.`, `e` or `E`.
+    #[inline(never)]
+    fn fraction_and_exponent(&mut self, mut len: usize) -> Option<()> {
+        let rest = self.rest();
         if rest.get(len) == Some(&b'.') {
             len += 1 + one_or_more_digits(&rest[len + 1..])?;
         }
