@@ -28,7 +28,7 @@ fn run<F: Future>(future: F) -> F::Output {
 
 fn main() {
     let mut args = std::env::args().skip(1);
-    let case = args.next().expect("a case: ping, subtract, subtract_named, not_found, parse_error, batch10, batch100, batch1000, echo, roundtrip (serde_json alone); jsonrpsee_<case>");
+    let case = args.next().expect("a case: ping, ping_awaiting, subtract, subtract_named, not_found, parse_error, batch10, batch100, batch1000, echo, roundtrip (serde_json alone); jsonrpsee_<case>");
     let count: usize = args.next().map_or(10_000, |n| n.parse().expect("a count"));
     let (library, case) = match case.strip_prefix("jsonrpsee_") {
         Some(case) => ("jsonrpsee", case.to_owned()),
@@ -36,6 +36,7 @@ fn main() {
     };
     let body = match case.as_str() {
         "ping" => bodies::PING.to_owned(),
+        "ping_awaiting" => bodies::PING_AWAITING.to_owned(),
         "subtract" => bodies::SUBTRACT_POSITIONAL.to_owned(),
         "subtract_named" => bodies::SUBTRACT_NAMED.to_owned(),
         "not_found" => bodies::NOT_FOUND.to_owned(),

@@ -1,6 +1,6 @@
-//! What the benchmarks, the profiling example and the load-test servers share: the same three
-//! methods (`ping`, `subtract`, `echo`) served by this project and by jsonrpsee, and the request
-//! bodies they are measured with.
+//! What the benchmarks, the profiling example and the load-test servers share: the same methods
+//! (`ping`, `ping_awaiting`, `subtract`, `echo`) served by this project and by jsonrpsee, and
+//! the request bodies they are measured with.
 
 pub mod layers;
 
@@ -19,6 +19,13 @@ pub async fn ping() -> &'static str {
     "pong"
 }
 
+/// `ping` whose body awaits (a future that is ready at once): what a method future that
+/// awaits costs beside `ping`, whose body does not.
+#[method]
+pub async fn ping_awaiting() -> &'static str {
+    std::future::ready("pong").await
+}
+
 /// The specification's example: `minuend - subtrahend`, by position or by name.
 #[method]
 pub fn subtract(minuend: i64, subtrahend: i64) -> i64 {
@@ -35,6 +42,7 @@ pub fn echo(value: Value) -> Value {
 pub fn methods() -> Methods {
     Methods::new()
         .with(ping::METHOD)
+        .with(ping_awaiting::METHOD)
         .with(subtract::METHOD)
         .with(echo::METHOD)
 }
@@ -62,6 +70,11 @@ pub fn jsonrpsee_module() -> RpcModule<()> {
     module
         .register_method("ping", |_, _, _| "pong")
         .expect("ping registers");
+    module
+        .register_async_method("ping_awaiting", |_, _, _| async {
+            std::future::ready("pong").await
+        })
+        .expect("ping_awaiting registers");
     module
         .register_method("subtract", |params, _, _| -> RpcResult<i64> {
             if params.is_object() {
@@ -119,6 +132,8 @@ pub async fn jsonrpsee_batch(module: &RpcModule<()>, body: &str) -> String {
 pub mod bodies {
     /// `ping` with id 1.
     pub const PING: &str = r#"{"jsonrpc":"2.0","method":"ping","id":1}"#;
+    /// `ping_awaiting` with id 1.
+    pub const PING_AWAITING: &str = r#"{"jsonrpc":"2.0","method":"ping_awaiting","id":1}"#;
     /// `subtract` by position.
     pub const SUBTRACT_POSITIONAL: &str =
         r#"{"jsonrpc":"2.0","method":"subtract","params":[42,23],"id":1}"#;

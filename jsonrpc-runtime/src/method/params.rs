@@ -80,13 +80,14 @@ enum Layout<'a> {
     },
     /// An object whose every member is one of the params the method names (see
     /// [`ParamsReader::with_names`]), read in one pass: `values[i]` is the byte range in `text`
-    /// of the value of `names[i]`, and `order[i]` its member's place in the object, or
-    /// [`ABSENT`].
+    /// of the value of `names[i]` (so the members' order in the object is that of their
+    /// values' starts).
     Known {
         text: &'a str,
         names: &'static [&'static str],
         values: [[Offset; 2]; FEW_MEMBERS],
-        order: [u8; FEW_MEMBERS],
+        /// Bit `i` is set when the object has a member `names[i]`.
+        given: u8,
         /// Bit `i` is set once `names[i]` has been handed out.
         taken: u8,
     },
@@ -103,9 +104,6 @@ const FEW_MEMBERS: usize = 8;
 /// to be moved without a `memcpy` call (it is returned by value on every call); longer params
 /// objects are read by serde_json, whose cost then dwarfs the difference.
 type Offset = u16;
-
-/// In [`Layout::Known`]'s `order`: the object has no member of that name.
-const ABSENT: u8 = u8::MAX;
 
 struct Member<'a> {
     name: Key<'a>,
@@ -211,10 +209,11 @@ impl<'a> ParamsReader<'a> {
                 text,
                 names,
                 values,
-                order,
+                given,
                 taken,
+                ..
             } => index_of(names, name)
-                .filter(|&index| order[index] != ABSENT)
+                .filter(|&index| *given & (1 << index) != 0)
                 .map(|index| {
                     *taken |= 1 << index;
                     let [start, end] = values[index];
@@ -240,7 +239,25 @@ impl<'a> ParamsReader<'a> {
     }
 
     /// Checks that every param given was used.
+    #[inline]
     pub fn finish(self) -> Result<(), Error> {
+        // The usual ends, decided in line: every named param taken, or the array's closing
+        // bracket reached.
+        let all_taken = match &self.layout {
+            Layout::Known { given, taken, .. } => given & !taken == 0,
+            Layout::Elements { rest, .. } => rest.starts_with(']'),
+            Layout::Empty { .. } => true,
+            _ => false,
+        };
+        if all_taken {
+            return Ok(());
+        }
+        self.check_left_over()
+    }
+
+    /// [`finish`](Self::finish) for params it could not decide in line: the first param left
+    /// over, if any, is reported.
+    fn check_left_over(self) -> Result<(), Error> {
         let unknown = match self.layout {
             Layout::Elements { mut rest, next } => {
                 let mut left = 0;
@@ -263,12 +280,13 @@ impl<'a> ParamsReader<'a> {
             // The first member left, in the object's order, as `FewMembers` reports it.
             Layout::Known {
                 names,
-                order,
+                values,
+                given,
                 taken,
                 ..
             } => (0..names.len())
-                .filter(|&index| order[index] != ABSENT && taken & (1 << index) == 0)
-                .min_by_key(|&index| order[index])
+                .filter(|&index| given & !taken & (1 << index) != 0)
+                .min_by_key(|&index| values[index][0])
                 .map(|index| names[index]),
             Layout::Named { members } => {
                 return match members.iter().find(|m| !m.taken) {
@@ -365,8 +383,7 @@ fn known_members<'a>(text: &'a str, names: &'static [&'static str]) -> Option<La
     }
     Offset::try_from(bytes.len()).ok()?;
     let mut values = [[0; 2]; FEW_MEMBERS];
-    let mut order = [ABSENT; FEW_MEMBERS];
-    let mut count = 0;
+    let mut given = 0u8;
     let mut at = skip_blank(bytes, 1);
     if bytes.get(at) != Some(&b'}') {
         loop {
@@ -377,9 +394,10 @@ fn known_members<'a>(text: &'a str, names: &'static [&'static str]) -> Option<La
             let index = names.iter().position(|candidate| {
                 name.get(candidate.len()) == Some(&b'"') && name.starts_with(candidate.as_bytes())
             })?;
-            if order[index] != ABSENT {
+            if given & (1 << index) != 0 {
                 return None;
             }
+            given |= 1 << index;
             at = skip_blank(bytes, at + names[index].len() + 2);
             if bytes.get(at) != Some(&b':') {
                 return None;
@@ -387,8 +405,6 @@ fn known_members<'a>(text: &'a str, names: &'static [&'static str]) -> Option<La
             let value = skip_blank(bytes, at + 1);
             let value_end = value + value_length(&bytes[value..]);
             values[index] = [value as Offset, value_end as Offset];
-            order[index] = count;
-            count += 1;
             at = skip_blank(bytes, value_end);
             if bytes.get(at) != Some(&b',') {
                 break;
@@ -400,7 +416,7 @@ fn known_members<'a>(text: &'a str, names: &'static [&'static str]) -> Option<La
         text,
         names,
         values,
-        order,
+        given,
         taken: 0,
     })
 }
