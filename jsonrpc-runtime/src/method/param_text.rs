@@ -30,12 +30,7 @@ impl<'a> ParamText<'a> {
         let text = self.0;
         let bytes = text.as_bytes();
         match *bytes.first()? {
-            b'0'..=b'9' => unsigned(bytes).map(Scalar::Unsigned),
-            // serde_json reads `-0` as the float -0.0; left to it.
-            b'-' => match unsigned(&bytes[1..])? {
-                0 => None,
-                magnitude => Some(Scalar::Negative(-i64::try_from(magnitude).ok()?)),
-            },
+            b'0'..=b'9' | b'-' => self.integer(),
             b'"' => {
                 let inner = text.get(1..text.len() - 1)?;
                 // The text is one JSON string: without a backslash, its contents are the
@@ -48,6 +43,23 @@ impl<'a> ParamText<'a> {
                 "null" => Some(Scalar::Null),
                 _ => None,
             },
+        }
+    }
+
+    /// The integer the text is, when it is one read in place; `None` for any other text. Apart
+    /// from [`scalar`](Self::scalar), so that the number methods, which ask only for this, keep
+    /// it in line.
+    #[inline]
+    fn integer(&self) -> Option<Scalar<'a>> {
+        let bytes = self.0.as_bytes();
+        match *bytes.first()? {
+            b'0'..=b'9' => unsigned(bytes).map(Scalar::Unsigned),
+            // serde_json reads `-0` as the float -0.0; left to it.
+            b'-' => match unsigned(&bytes[1..])? {
+                0 => None,
+                magnitude => Some(Scalar::Negative(-i64::try_from(magnitude).ok()?)),
+            },
+            _ => None,
         }
     }
 
@@ -102,7 +114,7 @@ macro_rules! to_serde_json {
 macro_rules! numbers {
     ($($method:ident),* $(,)?) => {$(
         fn $method<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, Self::Error> {
-            match self.scalar() {
+            match self.integer() {
                 Some(Scalar::Unsigned(value)) => visitor.visit_u64(value),
                 Some(Scalar::Negative(value)) => visitor.visit_i64(value),
                 _ => with_serde_json!(self.$method(visitor)),
