@@ -14,7 +14,7 @@ BIN=${CARGO_TARGET_DIR:-target}/release/examples/callgrind
 OUT=${CARGO_TARGET_DIR:-target}/callgrind
 mkdir -p "$OUT"
 cases=("$@")
-[ ${#cases[@]} -gt 0 ] || cases=(ping subtract subtract_named not_found parse_error batch10 batch100 batch1000 echo)
+[ ${#cases[@]} -gt 0 ] || cases=(ping ping_awaiting subtract subtract_named not_found parse_error batch10 batch100 batch1000 echo)
 instructions() {
     valgrind --tool=callgrind --callgrind-out-file="$OUT/$1.$2.out" "$BIN" "$1" "$2" >/dev/null 2>&1
     sed -n 's/^summary: \([0-9]*\).*/\1/p' "$OUT/$1.$2.out"
