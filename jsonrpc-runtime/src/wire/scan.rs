@@ -321,6 +321,8 @@ impl<'a> Scanner<'a> {
             b'0' => at += 1,
             b'1'..=b'9' => {
                 at += 1;
+                // A loop of its own rather than `digits`, whose iterator cost 4-12 more
+                // instructions per call (callgrind).
                 while let Some(b'0'..=b'9') = bytes.get(at) {
                     at += 1;
                 }

@@ -4,9 +4,9 @@
 //! string through its escaping loop, a byte at a time; here a string with nothing to escape is
 //! copied as it is, eight bytes checked at a time. For a 66-character hex string that is 474
 //! instructions for the whole success head against 853; for a short one such as `"pong"` the
-//! two cost the same. The bytes are the ones serde_json writes. Anything else (a string to escape, a float, a
-//! sequence, a map, a struct) is declined before a byte is written, and the caller hands the
-//! value to serde_json, which then writes it, or reports why it cannot.
+//! two cost the same. The bytes are the ones serde_json writes. Anything else (a string to
+//! escape, a float, a sequence, a map, a struct) is declined before a byte is written, and the
+//! caller hands the value to serde_json, which then writes it, or reports why it cannot.
 
 use serde::ser::{self, Impossible, Serialize, Serializer};
 
