@@ -8,6 +8,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use bytes::Bytes;
+use futures_util::future::Either;
 use http::header::{HeaderValue, CONNECTION};
 use http::{Method, Request, Response, StatusCode, Version};
 use http_body_util::Full;
@@ -23,7 +24,7 @@ use crate::http::detect::{Builders, Connection};
 use crate::http::drive::drive;
 use crate::http::health::Health;
 use crate::http::idle::{CallInFlight, ConnInfo, Registry};
-use crate::http::service::{Admission, Admitted};
+use crate::http::service::{answer_admitted, Admission, Admitted, Answerer};
 use crate::shutdown::{Phase, Phases};
 use crate::wire::budget::Budget;
 use crate::{RpcService, Server};
@@ -82,39 +83,66 @@ impl Front {
     }
 
     /// Answers a request [`begin`](Self::begin) has told, then ends its call: the future hyper
-    /// runs for the request. A function returning an `async` block rather than an `async fn`,
-    /// which would keep its arguments twice (rust-lang/rust#62958).
-    #[allow(
-        clippy::manual_async_fn,
-        reason = "an `async fn` would keep `begun` twice"
-    )]
+    /// runs for the request. A call is answered by [`answer_admitted`]'s own future, which
+    /// holds the connection's reference and the call (see [`Answerer`]); the rest by a small
+    /// `async` block.
     fn answer(
         self: Arc<Self>,
         begun: Begun,
         http1: bool,
         call: CallInFlight,
     ) -> impl Future<Output = Result<Response<Full<Bytes>>, Infallible>> + Send + 'static {
-        async move {
-            let mut response = match begun {
-                Begun::Answered(response) => response,
-                Begun::Health(health, method) => {
-                    health.answer(&method, self.phases.is_draining()).await
-                }
-                Begun::Call(admitted) => self.rpc.answer_admitted(admitted, call.budget()).await,
-            };
-            drop(call);
-            // Read when the answer is ready, so that a call that began before the signal also
-            // retires its connection.
-            if http1
-                && self.phases.is_draining()
-                && response.status() != StatusCode::SWITCHING_PROTOCOLS
-            {
-                response
-                    .headers_mut()
-                    .insert(CONNECTION, HeaderValue::from_static("close"));
+        let answerer = FrontCall {
+            front: self,
+            call,
+            http1,
+        };
+        match begun {
+            Begun::Call(admitted) => Either::Left(answer_admitted(answerer, admitted)),
+            Begun::Answered(response) => {
+                Either::Right(Either::Left(std::future::ready(answerer.finish(response))))
             }
-            Ok(response)
+            Begun::Health(health, method) => Either::Right(Either::Right(async move {
+                let draining = answerer.front.phases.is_draining();
+                let response = health.answer(&method, draining).await;
+                answerer.finish(response)
+            })),
         }
+    }
+}
+
+/// A request of one of the server's connections, as its answer's future holds it.
+struct FrontCall {
+    front: Arc<Front>,
+    /// Counts the request as in flight on its connection until the answer is ready.
+    call: CallInFlight,
+    http1: bool,
+}
+
+impl Answerer for FrontCall {
+    type Output = Result<Response<Full<Bytes>>, Infallible>;
+
+    fn service(&self) -> &RpcService {
+        &self.front.rpc
+    }
+
+    fn connection_budget(&self) -> Option<&Arc<Budget>> {
+        self.call.budget()
+    }
+
+    fn finish(self, mut response: Response<Full<Bytes>>) -> Self::Output {
+        drop(self.call);
+        // Read when the answer is ready, so that a call that began before the signal also
+        // retires its connection.
+        if self.http1
+            && self.front.phases.is_draining()
+            && response.status() != StatusCode::SWITCHING_PROTOCOLS
+        {
+            response
+                .headers_mut()
+                .insert(CONNECTION, HeaderValue::from_static("close"));
+        }
+        Ok(response)
     }
 }
 

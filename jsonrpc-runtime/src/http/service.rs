@@ -203,13 +203,13 @@ impl RpcService {
         B::Error: Into<Box<dyn std::error::Error + Send + Sync>>,
     {
         match self.admit(request, peer) {
-            Admission::Call(admitted) => self.answer_admitted(admitted, None).await,
+            Admission::Call(admitted) => answer_admitted(self, admitted).await,
             Admission::Answered(response) => response,
         }
     }
 
     /// [`handle`](Self::handle) in two steps, for the built-in server: [`admit`](Self::admit)
-    /// then [`answer_admitted`](Self::answer_admitted).
+    /// then [`answer_admitted`].
     ///
     /// The request is taken apart before anything awaits, so the future of its call holds
     /// only what the call needs: an `async fn` taking the whole `Request` keeps it (264 bytes,
@@ -266,45 +266,84 @@ impl RpcService {
             http1,
         })
     }
+}
 
-    /// Reads an admitted request's body and answers its call, counting against a connection's
-    /// own memory budget as well as the service's.
-    ///
-    /// A function returning an `async` block rather than an `async fn`: an `async fn` keeps
-    /// its arguments twice in its future (rust-lang/rust#62958), and `admitted` is 200 bytes.
-    #[allow(
-        clippy::manual_async_fn,
-        reason = "an `async fn` would keep `admitted` twice"
-    )]
-    pub(crate) fn answer_admitted<'a, B>(
-        &'a self,
-        admitted: Admitted<B>,
-        connection_budget: Option<&'a Arc<Budget>>,
-    ) -> impl Future<Output = Response<Full<Bytes>>> + 'a
-    where
-        B: Body + 'a,
-        B::Error: Into<Box<dyn std::error::Error + Send + Sync>>,
-    {
-        // The fields are used in place: taken apart, they would be kept twice.
-        async move {
+/// Who answers an admitted request, and what becomes of its response: the service itself
+/// ([`RpcService::handle`]), or the built-in server, which also counts the connection's calls.
+///
+/// The answerer is moved into the future that [`answer_admitted`] returns, so that this one
+/// future is all a request needs: a future that awaited `answer_admitted`'s would keep what it
+/// moved in (the admitted request, 200 bytes) beside it.
+pub(crate) trait Answerer {
+    /// What the future answers with.
+    type Output;
+
+    /// The service whose settings and dispatcher answer.
+    fn service(&self) -> &RpcService;
+
+    /// The connection's own memory budget, when it has one.
+    fn connection_budget(&self) -> Option<&Arc<Budget>>;
+
+    /// Turns the response into the output, once the call is over.
+    fn finish(self, response: Response<Full<Bytes>>) -> Self::Output;
+}
+
+impl Answerer for &RpcService {
+    type Output = Response<Full<Bytes>>;
+
+    fn service(&self) -> &RpcService {
+        self
+    }
+
+    fn connection_budget(&self) -> Option<&Arc<Budget>> {
+        None
+    }
+
+    fn finish(self, response: Response<Full<Bytes>>) -> Self::Output {
+        response
+    }
+}
+
+/// Reads an admitted request's body and answers its call, counting against the answerer's
+/// connection budget as well as the service's.
+///
+/// A function returning an `async` block rather than an `async fn`: an `async fn` keeps
+/// its arguments twice in its future (rust-lang/rust#62958), and `admitted` is 200 bytes.
+#[allow(
+    clippy::manual_async_fn,
+    reason = "an `async fn` would keep `admitted` twice"
+)]
+pub(crate) fn answer_admitted<'a, A, B>(
+    answerer: A,
+    admitted: Admitted<B>,
+) -> impl Future<Output = A::Output> + 'a
+where
+    A: Answerer + 'a,
+    B: Body + 'a,
+    B::Error: Into<Box<dyn std::error::Error + Send + Sync>>,
+{
+    // The fields are used in place: taken apart, they would be kept twice.
+    async move {
+        let response = 'answer: {
+            let service = answerer.service();
             let budgets = Budgets {
-                total: self.inner.memory_budget.as_ref(),
-                connection: connection_budget,
+                total: service.inner.memory_budget.as_ref(),
+                connection: answerer.connection_budget(),
             };
             // Held until the call is over: the body is borrowed by the call.
             let mut held = Held::default();
             let http1 = admitted.http1;
-            let reading = self.read_body(admitted.body, admitted.declared, &budgets, &mut held);
+            let reading = service.read_body(admitted.body, admitted.declared, &budgets, &mut held);
             let body = match reading.await {
                 Ok(body) => body,
-                Err(BodyError::TooLarge) => return too_large(self.inner.max_body_size),
+                Err(BodyError::TooLarge) => break 'answer too_large(service.inner.max_body_size),
                 Err(BodyError::TimedOut) => {
-                    return body_timed_out(self.inner.body_read_timeout, http1)
+                    break 'answer body_timed_out(service.inner.body_read_timeout, http1)
                 }
-                Err(BodyError::OverBudget) => return over_budget(http1, None),
+                Err(BodyError::OverBudget) => break 'answer over_budget(http1, None),
                 Err(BodyError::Read(error)) => {
                     tracing::debug!(%error, "reading a request body failed");
-                    return plain(
+                    break 'answer plain(
                         StatusCode::BAD_REQUEST,
                         "the request body could not be read\n",
                     );
@@ -317,7 +356,8 @@ impl RpcService {
                 held: &mut answer_held,
             };
             let dispatching =
-                self.inner
+                service
+                    .inner
                     .dispatcher
                     .dispatch_budgeted(&body, Some(&admitted.parts), holding);
             let answer = if body.len() > crate::http::heavy::HEAVY_BODY_BYTES {
@@ -330,7 +370,7 @@ impl RpcService {
                 Some(json) => {
                     let size = json.len();
                     let Ok(json) = budgets.answer(json, answer_held) else {
-                        return over_budget(false, Some(size));
+                        break 'answer over_budget(false, Some(size));
                     };
                     let mut response = Response::new(Full::new(json));
                     response
@@ -344,10 +384,10 @@ impl RpcService {
                     response
                 }
             }
-        }
+        };
+        answerer.finish(response)
     }
 }
-
 /// What [`RpcService::admit`] makes of a request.
 pub(crate) enum Admission<B> {
     /// A `POST` to read and answer.
