@@ -255,7 +255,7 @@ fn subscription_outcome(
     };
     let asyncness = model.item.sig.asyncness;
     quote_spanned! {asyncness.span()=>
-        #private::subscribe(&__jsonrpc_call, #wire_name, #unsubscribe, #notification, move |__jsonrpc_pending| {
+        #private::subscribe(&__jsonrpc_call, __jsonrpc_slot, #wire_name, #unsubscribe, #notification, move |__jsonrpc_pending| {
             let __jsonrpc_sink = #sink;
             async move { #end }
         })
@@ -292,13 +292,14 @@ fn generate(model: &Method, args: &Args, private: &TokenStream) -> TokenStream {
     let outcome = if model.sink.is_some() {
         subscription_outcome(model, args, &vars, private)
     } else if let Some(blocking) = &args.blocking {
-        quote_spanned!(blocking.span()=> #private::Outcome::Pending(::std::boxed::Box::pin(#private::run_blocking(#wire_name, move || { #respond }))))
+        quote_spanned!(blocking.span()=> __jsonrpc_slot.pending(#private::run_blocking(#wire_name, move || { #respond })))
     } else if model.is_async() && crate::awaits::never_awaits(model.item.block.to_token_stream()) {
         // A body that cannot wait completes on its first poll: run it now, unboxed.
         quote!(#private::Outcome::Ready(#private::complete_now(async move { #respond })))
     } else if let Some(asyncness) = &model.item.sig.asyncness {
-        // Spanned at `async`, so that a future that is not `Send` is reported there.
-        quote_spanned!(asyncness.span()=> #private::Outcome::Pending(::std::boxed::Box::pin(async move { #respond })))
+        // Spanned at `async`, so that a future that is not `Send` is reported there. Kept in
+        // the slot the dispatch hands over, boxed only when it is too large for it.
+        quote_spanned!(asyncness.span()=> __jsonrpc_slot.pending(async move { #respond }))
     } else {
         quote!(#private::Outcome::Ready({ #respond }))
     };
@@ -363,7 +364,10 @@ fn generate(model: &Method, args: &Args, private: &TokenStream) -> TokenStream {
                 #describe
 
                 #[doc(hidden)]
-                fn __jsonrpc_call<'__jsonrpc>(__jsonrpc_call: #private::Call<'__jsonrpc>) -> #private::Outcome<'__jsonrpc> {
+                fn __jsonrpc_call<'__jsonrpc>(
+                    __jsonrpc_call: #private::Call<'__jsonrpc>,
+                    __jsonrpc_slot: #private::FutureSlot<'_, '__jsonrpc>,
+                ) -> #private::Outcome {
                     #(#decode)*
                     #outcome
                 }

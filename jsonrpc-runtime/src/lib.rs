@@ -494,7 +494,8 @@ pub mod __private {
         WholeParams,
     };
     pub use crate::method::handler::{
-        complete_now, BoxFuture, Call, CallFn, Kind, Outcome, ResultKind, SuccessHead, ValueKind,
+        complete_now, BoxFuture, Call, CallFn, FutureSlot, Kind, Outcome, ResultKind, SuccessHead,
+        ValueKind,
     };
     pub use crate::method::invoke::run_blocking;
     pub use crate::method::params::ParamsReader;

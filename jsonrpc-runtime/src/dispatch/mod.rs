@@ -16,7 +16,7 @@ use futures_util::stream::FuturesUnordered;
 use futures_util::{FutureExt, StreamExt};
 
 use crate::method::context::{CallInfo, RequestParts};
-use crate::method::handler::Call;
+use crate::method::handler::{Call, FutureSlot, MethodFuture};
 use crate::method::invoke::{invoke, Invocation, Running};
 use crate::method::middleware::Middleware;
 use crate::method::openrpc::{self, Info};
@@ -121,12 +121,17 @@ impl Dispatcher {
                 Err(error) => return Some(response::parse_error(&error)),
             },
         };
+        // Where a call that does not complete at once keeps its future: here, in this future,
+        // so that it is never moved once it is put there.
+        let mut slot = std::pin::pin!(None);
         let response = match &message {
-            Message::Single(entry) => match self.start(entry, transport, session) {
-                Started::Done(answer) => answer,
-                Started::Running(call) => call.await,
+            Message::Single(entry) => {
+                match self.start(entry, transport, session, FutureSlot::new(slot.as_mut())) {
+                    Started::Done(answer) => answer,
+                    Started::Running(call) => call.in_slot(slot).await,
+                }
+                .map(Answer::into_single)
             }
-            .map(Answer::into_single),
             Message::Batch(entries) if entries.is_empty() => Some(response::error(
                 &Error::invalid_request().with_data("a batch must not be empty"),
                 None,
@@ -199,19 +204,28 @@ impl Dispatcher {
     ) -> Result<(), OverLimit> {
         let limit = self.inner.limits.max_concurrent_calls.max(1);
         let mut running = FuturesUnordered::new();
+        // A boxed slot, so that a call still pending after its first poll can join the set
+        // with its future where it is; the next call gets a new one. Calls that complete at
+        // once (most) leave it empty for the next.
+        let mut spare = Box::pin(None);
         for entry in entries {
             while running.len() >= limit {
                 if let Some((index, answer)) = running.next().await {
                     answers.set(index, answer)?;
                 }
             }
-            match self.start(entry, transport, session) {
+            match self.start(entry, transport, session, FutureSlot::new(spare.as_mut())) {
                 Started::Done(answer) => answers.push(answer)?,
-                Started::Running(mut call) => {
+                Started::Running(call) => {
+                    let mut call = call.in_slot(std::mem::replace(&mut spare, Box::pin(None)));
                     let polled =
                         std::future::poll_fn(|cx| Poll::Ready(Pin::new(&mut call).poll(cx)));
                     match polled.await {
-                        Poll::Ready(answer) => answers.push(answer)?,
+                        Poll::Ready(answer) => {
+                            answers.push(answer)?;
+                            spare = call.into_slot();
+                            spare.set(None);
+                        }
                         Poll::Pending => {
                             let index = answers.len();
                             running.push(call.map(move |answer| (index, answer)));
@@ -233,12 +247,13 @@ impl Dispatcher {
     }
 
     /// Starts one request object: its answer (`None` for a notification) at once, or the call
-    /// still running.
+    /// running, its future in `slot`.
     fn start<'a>(
         &'a self,
         entry: &'a Entry<'a>,
         transport: Option<&'a RequestParts>,
         session: Option<&'a MessageScope>,
+        slot: FutureSlot<'_, 'a>,
     ) -> Started<'a> {
         let request = match entry {
             Entry::Call(request) => request,
@@ -263,10 +278,10 @@ impl Dispatcher {
             params: request.params,
             context,
         };
-        match invoke(method, call) {
+        match invoke(method, call, slot) {
             Invocation::Done(result) => Started::Done(answer(result, request.id, max_size)),
-            Invocation::Running(call) => Started::Running(RunningAnswer {
-                call,
+            Invocation::Running(running) => Started::Running(RunningCall {
+                running,
                 id: request.id,
                 max_size,
             }),
@@ -278,23 +293,51 @@ impl Dispatcher {
 enum Started<'a> {
     /// Answered at once; `None` for a notification.
     Done(Option<Answer<'a>>),
-    /// Answered when the call completes.
-    Running(RunningAnswer<'a>),
+    /// Answered when the call in the slot completes.
+    Running(RunningCall<'a>),
 }
 
-/// A running call, and what its answer needs.
-struct RunningAnswer<'a> {
-    call: Running<'a>,
+/// A running call, but for its future (in the slot `start` was handed): what its answer needs.
+struct RunningCall<'a> {
+    running: Running,
     id: Option<RawJson<'a>>,
     max_size: usize,
 }
 
-impl<'a> Future for RunningAnswer<'a> {
+impl<'a> RunningCall<'a> {
+    /// The call's answer, as a future polling its method's future in `slot`.
+    fn in_slot<S>(self, slot: Pin<S>) -> InSlot<'a, S>
+    where
+        S: std::ops::DerefMut<Target = Option<MethodFuture<'a>>>,
+    {
+        InSlot { call: self, slot }
+    }
+}
+
+/// A running call's answer: the call, and the slot its future is in (a place in the dispatch's
+/// own future, or a box for a call that waits among a batch's).
+struct InSlot<'a, S> {
+    call: RunningCall<'a>,
+    slot: Pin<S>,
+}
+
+impl<S> InSlot<'_, S> {
+    /// The slot, for the next call.
+    fn into_slot(self) -> Pin<S> {
+        self.slot
+    }
+}
+
+impl<'a, S> Future for InSlot<'a, S>
+where
+    S: std::ops::DerefMut<Target = Option<MethodFuture<'a>>> + Unpin,
+{
     type Output = Option<Answer<'a>>;
 
     fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
-        let result = std::task::ready!(Pin::new(&mut self.call).poll(cx));
-        Poll::Ready(answer(result, self.id, self.max_size))
+        let this = &mut *self;
+        let result = std::task::ready!(this.call.running.poll(this.slot.as_mut(), cx));
+        Poll::Ready(answer(result, this.call.id, this.call.max_size))
     }
 }
 

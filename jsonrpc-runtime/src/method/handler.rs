@@ -6,14 +6,16 @@ use std::marker::PhantomData;
 use std::pin::Pin;
 
 use serde::Serialize;
+use stackfuture::StackFuture;
 
 use crate::method::context::CallInfo;
 pub use crate::wire::request::RawJson;
 pub use crate::wire::response::SuccessHead;
 use crate::Error;
 
-/// The signature every generated method entry point has.
-pub type CallFn = for<'a> fn(Call<'a>) -> Outcome<'a>;
+/// The signature every generated method entry point has: it answers at once, or puts the
+/// call's future in the slot it is handed and says so.
+pub type CallFn = for<'s, 'a> fn(Call<'a>, FutureSlot<'s, 'a>) -> Outcome;
 
 /// What a method entry point is given for one call.
 #[derive(Clone, Copy)]
@@ -27,13 +29,49 @@ pub struct Call<'a> {
 /// A boxed, sendable future of a method's result.
 pub type BoxFuture<'a, T> = Pin<Box<dyn Future<Output = T> + Send + 'a>>;
 
+/// How many bytes of a running method's future are kept in place, in the future of the
+/// dispatch that runs it. A future that fits (an `async fn`'s arguments and the locals it
+/// keeps across its awaits: awaiting a channel, a lock or a short sleep fits) costs no
+/// allocation; a larger one is boxed.
+///
+/// 128, because the slot is part of every request's future: the HTTP server boxes that future
+/// once per request, and with a larger slot it would pass 1,024 bytes, where glibc's allocator
+/// leaves its fast per-thread cache and every request costs more (see `bench/README.md`).
+pub const INLINE_FUTURE_SIZE: usize = 128;
+
+/// The future of a running method, its type erased: in [`INLINE_FUTURE_SIZE`] bytes of its own
+/// when it fits, boxed when it does not. (The `unsafe` this takes is in `stackfuture`.)
+pub type MethodFuture<'a> = StackFuture<'a, Result<SuccessHead, Error>, INLINE_FUTURE_SIZE>;
+
+/// Where a method entry point puts the future of a call that does not complete at once: a
+/// place in the future of the dispatch that will poll it, so that it is never moved again.
+pub struct FutureSlot<'s, 'a>(Pin<&'s mut Option<MethodFuture<'a>>>);
+
+impl<'s, 'a> FutureSlot<'s, 'a> {
+    /// The slot in `place`. A future still there is dropped when the next is put in.
+    pub(crate) fn new(place: Pin<&'s mut Option<MethodFuture<'a>>>) -> Self {
+        FutureSlot(place)
+    }
+
+    /// Puts `future` in the slot (in place when it fits, boxed when not): the call completes
+    /// when it does.
+    #[inline]
+    pub fn pending<F>(mut self, future: F) -> Outcome
+    where
+        F: Future<Output = Result<SuccessHead, Error>> + Send + 'a,
+    {
+        self.0.set(Some(MethodFuture::from_or_box(future)));
+        Outcome::Pending
+    }
+}
+
 /// What a method entry point returns: the result at once (plain `fn`s, and params that failed to
-/// decode) or a future of it (`async fn`s).
-pub enum Outcome<'a> {
+/// decode), or word that the call's future is in its [`FutureSlot`] (`async fn`s).
+pub enum Outcome {
     /// The call is complete.
     Ready(Result<SuccessHead, Error>),
-    /// The call completes when the future does.
-    Pending(BoxFuture<'a, Result<SuccessHead, Error>>),
+    /// The call completes when the future put in the slot does.
+    Pending,
 }
 
 /// Runs the future of an `async fn` whose body never awaits (the macro checks) to completion

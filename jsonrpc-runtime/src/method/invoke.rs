@@ -9,34 +9,36 @@ use futures_util::FutureExt;
 use tracing::Instrument;
 
 use crate::method::context::CallInfo;
-use crate::method::handler::{BoxFuture, Call, Outcome, RawJson, SuccessHead};
+use crate::method::handler::{
+    BoxFuture, Call, FutureSlot, MethodFuture, Outcome, RawJson, SuccessHead,
+};
 use crate::method::registry::Entry;
 use crate::middleware::{CallOutput, MethodCall, Next};
 use crate::Error;
 
-/// A call as [`invoke`] leaves it: complete, or running.
-pub(crate) enum Invocation<'a> {
+/// A call as [`invoke`] leaves it: complete, or running in its slot.
+pub(crate) enum Invocation {
     /// The call completed at once (a plain `fn`, or params that failed to decode).
     Done(Result<SuccessHead, Error>),
-    /// The call completes when this future does.
-    Running(Running<'a>),
+    /// The call completes when the future in its slot does; poll it with [`Running::poll`].
+    Running(Running),
 }
 
 /// Starts `call` against the method in `entry`, inside a span named `jsonrpc.call` with the
-/// method name and id. A method that completes at once costs no future and no box.
-pub(crate) fn invoke<'a>(entry: &'a Entry, call: Call<'a>) -> Invocation<'a> {
+/// method name and id. A method that completes at once costs no future; one that does not puts
+/// its future in `slot`.
+pub(crate) fn invoke<'a>(entry: &'a Entry, call: Call<'a>, slot: FutureSlot<'_, 'a>) -> Invocation {
     if !entry.middleware.is_empty() {
-        return Invocation::Running(Running {
-            future: Box::pin(through_middleware(entry, call)),
-            span: None,
-        });
+        // Boxed (it is larger than the slot), as the chain of futures it builds is anyway.
+        slot.pending(through_middleware(entry, call));
+        return Invocation::Running(Running { span: None });
     }
     let span = call_span(&call.context);
     // A guard rather than `in_scope`: the same, without a closure whose inlining depends on
     // what else the crate's code generation units hold.
     let outcome = {
         let _entered = span.enter();
-        start(entry, call)
+        start(entry, call, slot)
     };
     match outcome {
         Outcome::Ready(result) => {
@@ -45,33 +47,35 @@ pub(crate) fn invoke<'a>(entry: &'a Entry, call: Call<'a>) -> Invocation<'a> {
             }
             Invocation::Done(result)
         }
-        Outcome::Pending(future) => Invocation::Running(Running {
-            future,
+        Outcome::Pending => Invocation::Running(Running {
             span: Some((span, entry.def.name())),
         }),
     }
 }
 
-/// A running call. `Unpin`, so it can be polled where it is and moved afterwards.
-pub(crate) struct Running<'a> {
-    future: BoxFuture<'a, Result<SuccessHead, Error>>,
+/// What a running call needs beside its future, which stays in its slot.
+pub(crate) struct Running {
     /// For a method's own future: the call's span, which each poll enters, and the method's
     /// name; a panic is caught and an error logged here. `None` for a middleware chain, whose
     /// future does all that itself.
     span: Option<(tracing::Span, &'static str)>,
 }
 
-impl Future for Running<'_> {
-    type Output = Result<SuccessHead, Error>;
-
-    fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
-        let this = &mut *self;
-        let Some((span, method)) = &this.span else {
-            return this.future.as_mut().poll(cx);
+impl Running {
+    /// Polls the call's future, in the slot [`invoke`] was handed.
+    pub(crate) fn poll(
+        &self,
+        slot: Pin<&mut Option<MethodFuture<'_>>>,
+        cx: &mut Context<'_>,
+    ) -> Poll<Result<SuccessHead, Error>> {
+        let Some(future) = slot.as_pin_mut() else {
+            return Poll::Ready(Err(empty_slot()));
+        };
+        let Some((span, method)) = &self.span else {
+            return future.poll(cx);
         };
         let _entered = span.enter();
-        let future = &mut this.future;
-        let result = match std::panic::catch_unwind(AssertUnwindSafe(|| future.as_mut().poll(cx))) {
+        let result = match std::panic::catch_unwind(AssertUnwindSafe(|| future.poll(cx))) {
             Ok(Poll::Pending) => return Poll::Pending,
             Ok(Poll::Ready(result)) => result,
             Err(panic) => Err(panicked(method, panic)),
@@ -81,6 +85,14 @@ impl Future for Running<'_> {
         }
         Poll::Ready(result)
     }
+}
+
+/// A method entry point said its future was in the slot, and it was not: a bug in the entry
+/// point, answered as an internal error rather than a panic.
+#[cold]
+fn empty_slot() -> Error {
+    tracing::error!("a method said it was running and left no future");
+    Error::internal_error()
 }
 
 /// Runs a call through its middleware chain and the method.
@@ -98,9 +110,13 @@ async fn through_middleware(entry: &Entry, call: Call<'_>) -> Result<SuccessHead
     };
     let method = move || -> BoxFuture<'_, CallOutput> {
         Box::pin(async move {
-            CallOutput(match start(entry, call) {
+            let mut slot = std::pin::pin!(None);
+            CallOutput(match start(entry, call, FutureSlot::new(slot.as_mut())) {
                 Outcome::Ready(result) => result,
-                Outcome::Pending(future) => finish(entry, future).await,
+                Outcome::Pending => match slot.as_pin_mut() {
+                    Some(future) => finish(entry, future).await,
+                    None => Err(empty_slot()),
+                },
             })
         })
     };
@@ -199,18 +215,15 @@ pub(crate) fn unknown_method(context: &CallInfo<'_>) -> Error {
 
 /// Calls the method's entry point; a panic there (in params decoding or in a plain `fn`) is
 /// caught.
-fn start<'a>(entry: &Entry, call: Call<'a>) -> Outcome<'a> {
-    match std::panic::catch_unwind(AssertUnwindSafe(|| (entry.def.call())(call))) {
+fn start<'a>(entry: &Entry, call: Call<'a>, slot: FutureSlot<'_, 'a>) -> Outcome {
+    match std::panic::catch_unwind(AssertUnwindSafe(|| (entry.def.call())(call, slot))) {
         Ok(outcome) => outcome,
         Err(panic) => Outcome::Ready(Err(panicked(entry.def.name(), panic))),
     }
 }
 
 /// Awaits an `async fn`'s future; a panic while it runs is caught.
-async fn finish(
-    entry: &Entry,
-    future: BoxFuture<'_, Result<SuccessHead, Error>>,
-) -> Result<SuccessHead, Error> {
+async fn finish(entry: &Entry, future: Pin<&mut MethodFuture<'_>>) -> Result<SuccessHead, Error> {
     match AssertUnwindSafe(future).catch_unwind().await {
         Ok(result) => result,
         Err(panic) => Err(panicked(entry.def.name(), panic)),

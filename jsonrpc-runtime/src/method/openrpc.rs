@@ -275,7 +275,10 @@ impl DiscoverDocument {
 pub(crate) const DISCOVER: crate::MethodDef =
     crate::MethodDef::__new("rpc.discover", discover, &[], file!(), line!());
 
-fn discover(call: crate::method::handler::Call<'_>) -> crate::method::handler::Outcome<'_> {
+fn discover(
+    call: crate::method::handler::Call<'_>,
+    _: crate::method::handler::FutureSlot<'_, '_>,
+) -> crate::method::handler::Outcome {
     use crate::method::handler::{Outcome, SuccessHead};
     let no_params = crate::method::params::ParamsReader::new(call.params).and_then(|p| p.finish());
     Outcome::Ready(

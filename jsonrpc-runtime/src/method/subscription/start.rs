@@ -10,7 +10,7 @@ use tokio::sync::oneshot;
 
 use super::sink::{Answer, PendingSubscription};
 use crate::error::code;
-use crate::method::handler::{Call, Outcome, SuccessHead};
+use crate::method::handler::{Call, FutureSlot, Outcome, SuccessHead};
 use crate::method::params::ParamsReader;
 use crate::session::{AddError, Session, SubscriptionState};
 use crate::Error;
@@ -24,11 +24,12 @@ use crate::Error;
 /// subscription is accepted, at once for a [`Sink`](crate::Sink) argument.
 pub fn subscribe<F, Fut>(
     call: &Call<'_>,
+    slot: FutureSlot<'_, '_>,
     name: &'static str,
     unsubscribe: &'static str,
     notification: &'static str,
     start: F,
-) -> Outcome<'static>
+) -> Outcome
 where
     F: FnOnce(PendingSubscription) -> Fut,
     Fut: Future<Output = Result<(), Error>> + Send + 'static,
@@ -86,13 +87,13 @@ where
         Ok(Ok(())) => Outcome::Ready(Ok(id)),
         Ok(Err(error)) => Outcome::Ready(Err(error)),
         Err(oneshot::error::TryRecvError::Closed) => Outcome::Ready(Err(not_accepted())),
-        Err(oneshot::error::TryRecvError::Empty) => Outcome::Pending(Box::pin(async move {
+        Err(oneshot::error::TryRecvError::Empty) => slot.pending(async move {
             match answered.await {
                 Ok(Ok(())) => Ok(id),
                 Ok(Err(error)) => Err(error),
                 Err(_) => Err(not_accepted()),
             }
-        })),
+        }),
     }
 }
 
@@ -153,7 +154,7 @@ fn end_unanswered(state: &SubscriptionState, session: &Weak<Session>) {
 /// The entry point of every unsubscribe method: params `[id]` (or `{"subscription": id}`),
 /// answered `true` when the connection had that subscription open, and it is one this method
 /// ends (`unsubscribe_events` does not end a `subscribe_ticks` subscription).
-pub(crate) fn unsubscribe(call: Call<'_>) -> Outcome<'_> {
+pub(crate) fn unsubscribe(call: Call<'_>, _: FutureSlot<'_, '_>) -> Outcome {
     let Some(scope) = call.context.session else {
         return Outcome::Ready(Err(needs_connection(call.context.method)));
     };
