@@ -27,6 +27,7 @@ pub(crate) enum Invocation {
 /// Starts `call` against the method in `entry`, inside a span named `jsonrpc.call` with the
 /// method name and id. A method that completes at once costs no future; one that does not puts
 /// its future in `slot`.
+#[inline]
 pub(crate) fn invoke<'a>(entry: &'a Entry, call: Call<'a>, slot: FutureSlot<'_, 'a>) -> Invocation {
     if !entry.middleware.is_empty() {
         // Boxed (it is larger than the slot), as the chain of futures it builds is anyway.
