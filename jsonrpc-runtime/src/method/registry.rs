@@ -417,6 +417,9 @@ impl Methods {
         self.by_name.get(name).map(|entry| &entry.def)
     }
 
+    /// The method called `name`, with its middleware: the look-up of every call. In line, so
+    /// that it does not depend on which code generation unit the caller falls in.
+    #[inline]
     pub(crate) fn entry(&self, name: &str) -> Option<&Entry> {
         self.by_name.get(name)
     }
