@@ -51,6 +51,12 @@ pub(crate) struct Request<'a> {
 pub struct RawJson<'a>(&'a str);
 
 impl<'a> RawJson<'a> {
+    /// JSON text the test vouches for.
+    #[cfg(test)]
+    pub(crate) fn checked_by_test(text: &'a str) -> Self {
+        RawJson(text)
+    }
+
     /// The JSON text.
     #[inline]
     pub fn get(self) -> &'a str {

@@ -97,12 +97,43 @@ pub(crate) fn finish(head: SuccessHead, id: RawJson<'_>) -> Vec<u8> {
 }
 
 /// A complete error response; `id` is `None` when it could not be read (sent as `null`).
+///
+/// The error object is written by hand, as serde_json would write it: the code, the message
+/// and a string `data` (most are: a method's name, a reason) need none of serde's machinery,
+/// whose inlining varies with the build; other `data` goes to serde_json.
 pub(crate) fn error(error: &Error, id: Option<RawJson<'_>>) -> Vec<u8> {
     let mut bytes = Vec::with_capacity(96);
-    bytes.extend_from_slice(br#"{"jsonrpc":"2.0","error":"#);
-    serde_json::to_writer(&mut bytes, error).expect("an error object always serializes");
+    bytes.extend_from_slice(br#"{"jsonrpc":"2.0","error":{"code":"#);
+    bytes.extend_from_slice(itoa::Buffer::new().format(error.code()).as_bytes());
+    bytes.extend_from_slice(br#","message":"#);
+    push_string(&mut bytes, error.message());
+    match error.data() {
+        None => {}
+        Some(serde_json::Value::String(text)) => {
+            bytes.extend_from_slice(br#","data":"#);
+            push_string(&mut bytes, text);
+        }
+        Some(data) => {
+            bytes.extend_from_slice(br#","data":"#);
+            serde_json::to_writer(&mut bytes, data).expect("a JSON value always serializes");
+        }
+    }
+    bytes.push(b'}');
     push_id(&mut bytes, id);
     bytes
+}
+
+/// Writes `text` as a JSON string: as it is between quotes when it has nothing to escape, else
+/// escaped by serde_json.
+fn push_string(bytes: &mut Vec<u8>, text: &str) {
+    if first_special(text.as_bytes()).is_some() {
+        serde_json::to_writer(&mut *bytes, text).expect("a string always serializes");
+        return;
+    }
+    bytes.reserve(text.len() + 2);
+    bytes.push(b'"');
+    bytes.extend_from_slice(text.as_bytes());
+    bytes.push(b'"');
 }
 
 /// The -32700 response for a body that is not JSON.
@@ -200,6 +231,56 @@ pub(super) fn push_id(bytes: &mut Vec<u8>, id: Option<RawJson<'_>>) {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// The response as serde_json writes the error object.
+    fn error_by_serde(error: &Error, id: Option<RawJson<'_>>) -> String {
+        let mut bytes = br#"{"jsonrpc":"2.0","error":"#.to_vec();
+        serde_json::to_writer(&mut bytes, error).unwrap();
+        push_id(&mut bytes, id);
+        String::from_utf8(bytes).unwrap()
+    }
+
+    #[test]
+    fn an_error_object_is_written_as_serde_json_writes_it() {
+        let texts = [
+            "plain",
+            "",
+            "a \"quoted\" word",
+            "back\\slash",
+            "line\nbreak and\ttab",
+            "\u{1}\u{1f}\u{7f}",
+            "ünïcödé, 中文, 🦀",
+        ];
+        let data = [
+            None,
+            Some(serde_json::json!(null)),
+            Some(serde_json::json!(12)),
+            Some(serde_json::json!(-1.5)),
+            Some(serde_json::json!(true)),
+            Some(serde_json::json!([1, "two", {"three": 3}])),
+            Some(serde_json::json!({"reason": "a \"quote\"", "at": [1, 2]})),
+        ];
+        let ids = [None, Some("1"), Some("\"a\"")].map(|id| id.map(RawJson::checked_by_test));
+        for code in [-32700, -32601, 0, 1, i32::MIN, i32::MAX] {
+            for message in texts {
+                for id in ids {
+                    let mut errors = vec![Error::new(code, message.to_owned())];
+                    errors.extend(
+                        data.iter().flatten().map(|data| {
+                            Error::new(code, message.to_owned()).with_data(data.clone())
+                        }),
+                    );
+                    errors.extend(
+                        texts.map(|text| Error::new(code, message.to_owned()).with_data(text)),
+                    );
+                    for error in &errors {
+                        let written = String::from_utf8(super::error(error, id)).unwrap();
+                        assert_eq!(written, error_by_serde(error, id));
+                    }
+                }
+            }
+        }
+    }
 
     #[test]
     fn a_parse_error_is_written_as_the_error_object_would_be() {
