@@ -81,6 +81,7 @@ impl Answer<'_> {
         }
     }
 
+    #[inline]
     pub(crate) fn into_single(self) -> Vec<u8> {
         match self {
             Answer::Success(head, id) => finish(head, id),
