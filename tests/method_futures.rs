@@ -110,6 +110,19 @@ fn an_awaiting_async_fn_allocates_no_more_than_a_plain_fn() {
     );
 }
 
+#[test]
+fn a_batch_of_awaiting_calls_allocates_no_more_than_a_batch_of_plain_calls() {
+    let dispatcher = Dispatcher::builder().build().unwrap();
+    let batch = |method: &str| {
+        let calls: Vec<String> = (0..8).map(|id| call(method, json!([id]), id)).collect();
+        format!("[{}]", calls.join(","))
+    };
+    let plain = allocations_for(&dispatcher, &batch("plain"));
+    let awaiting = allocations_for(&dispatcher, &batch("awaiting"));
+    // Each completes on its first poll, in the batch's one spare slot.
+    assert_eq!(awaiting, plain);
+}
+
 #[tokio::test]
 async fn small_and_large_futures_answer_alike() {
     let dispatcher = Dispatcher::builder().build().unwrap();

@@ -206,7 +206,7 @@ impl Dispatcher {
         let mut running = FuturesUnordered::new();
         // A boxed slot, so that a call still pending after its first poll can join the set
         // with its future where it is; the next call gets a new one. Calls that complete at
-        // once (most) leave it empty for the next.
+        // once or on their first poll (most) leave it empty for the next.
         let mut spare = Box::pin(None);
         for entry in entries {
             while running.len() >= limit {
@@ -217,18 +217,18 @@ impl Dispatcher {
             match self.start(entry, transport, session, FutureSlot::new(spare.as_mut())) {
                 Started::Done(answer) => answers.push(answer)?,
                 Started::Running(call) => {
-                    let mut call = call.in_slot(std::mem::replace(&mut spare, Box::pin(None)));
+                    // Polled once in the spare; only a call still pending takes it along.
                     let polled =
-                        std::future::poll_fn(|cx| Poll::Ready(Pin::new(&mut call).poll(cx)));
+                        std::future::poll_fn(|cx| Poll::Ready(call.poll_in(spare.as_mut(), cx)));
                     match polled.await {
                         Poll::Ready(answer) => {
-                            answers.push(answer)?;
-                            spare = call.into_slot();
                             spare.set(None);
+                            answers.push(answer)?;
                         }
                         Poll::Pending => {
+                            let slot = std::mem::replace(&mut spare, Box::pin(None));
                             let index = answers.len();
-                            running.push(call.map(move |answer| (index, answer)));
+                            running.push(call.in_slot(slot).map(move |answer| (index, answer)));
                             answers.push_running();
                         }
                     }
@@ -305,6 +305,17 @@ struct RunningCall<'a> {
 }
 
 impl<'a> RunningCall<'a> {
+    /// Polls the call's future in `slot`: its answer once it is complete.
+    #[inline]
+    fn poll_in(
+        &self,
+        slot: Pin<&mut Option<MethodFuture<'a>>>,
+        cx: &mut Context<'_>,
+    ) -> Poll<Option<Answer<'a>>> {
+        let result = std::task::ready!(self.running.poll(slot, cx));
+        Poll::Ready(answer(result, self.id, self.max_size))
+    }
+
     /// The call's answer, as a future polling its method's future in `slot`.
     fn in_slot<S>(self, slot: Pin<S>) -> InSlot<'a, S>
     where
@@ -321,13 +332,6 @@ struct InSlot<'a, S> {
     slot: Pin<S>,
 }
 
-impl<S> InSlot<'_, S> {
-    /// The slot, for the next call.
-    fn into_slot(self) -> Pin<S> {
-        self.slot
-    }
-}
-
 impl<'a, S> Future for InSlot<'a, S>
 where
     S: std::ops::DerefMut<Target = Option<MethodFuture<'a>>> + Unpin,
@@ -336,8 +340,7 @@ where
 
     fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
         let this = &mut *self;
-        let result = std::task::ready!(this.call.running.poll(this.slot.as_mut(), cx));
-        Poll::Ready(answer(result, this.call.id, this.call.max_size))
+        this.call.poll_in(this.slot.as_mut(), cx)
     }
 }
 
