@@ -52,6 +52,20 @@ pub(crate) fn first_special(bytes: &[u8]) -> Option<usize> {
     first_marked(u64::from_le_bytes(last)).map(|index| start + index)
 }
 
+/// Writes `text` as a JSON string, between quotes, when it has nothing a JSON string must
+/// escape: `true`. `false`, with nothing written, when it has.
+#[inline]
+pub(crate) fn push_plain_string(bytes: &mut Vec<u8>, text: &str) -> bool {
+    if first_special(text.as_bytes()).is_some() {
+        return false;
+    }
+    bytes.reserve(text.len() + 2);
+    bytes.push(b'"');
+    bytes.extend_from_slice(text.as_bytes());
+    bytes.push(b'"');
+    true
+}
+
 /// The place of the first special byte of a word read little-endian (so that the lowest marked
 /// bit is the first byte in text order).
 #[inline]

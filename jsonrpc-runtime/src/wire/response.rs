@@ -1,7 +1,7 @@
 //! Writing response bytes. Ids are copied as the raw JSON text the client sent, so every id
 //! comes back byte for byte (9007199254740993 stays 9007199254740993).
 
-use crate::wire::plain::first_special;
+use crate::wire::plain::{first_special, push_plain_string};
 use crate::wire::request::RawJson;
 use crate::wire::simple_result::write_simple;
 use serde::Serialize;
@@ -108,15 +108,11 @@ pub(crate) fn error(error: &Error, id: Option<RawJson<'_>>) -> Vec<u8> {
     bytes.extend_from_slice(itoa::Buffer::new().format(error.code()).as_bytes());
     bytes.extend_from_slice(br#","message":"#);
     push_string(&mut bytes, error.message());
-    match error.data() {
-        None => {}
-        Some(serde_json::Value::String(text)) => {
-            bytes.extend_from_slice(br#","data":"#);
-            push_string(&mut bytes, text);
-        }
-        Some(data) => {
-            bytes.extend_from_slice(br#","data":"#);
-            serde_json::to_writer(&mut bytes, data).expect("a JSON value always serializes");
+    if let Some(data) = error.data() {
+        bytes.extend_from_slice(br#","data":"#);
+        match data {
+            serde_json::Value::String(text) => push_string(&mut bytes, text),
+            data => serde_json::to_writer(&mut bytes, data).expect("a JSON value serializes"),
         }
     }
     bytes.push(b'}');
@@ -127,14 +123,9 @@ pub(crate) fn error(error: &Error, id: Option<RawJson<'_>>) -> Vec<u8> {
 /// Writes `text` as a JSON string: as it is between quotes when it has nothing to escape, else
 /// escaped by serde_json.
 fn push_string(bytes: &mut Vec<u8>, text: &str) {
-    if first_special(text.as_bytes()).is_some() {
+    if !push_plain_string(bytes, text) {
         serde_json::to_writer(&mut *bytes, text).expect("a string always serializes");
-        return;
     }
-    bytes.reserve(text.len() + 2);
-    bytes.push(b'"');
-    bytes.extend_from_slice(text.as_bytes());
-    bytes.push(b'"');
 }
 
 /// The -32700 response for a body that is not JSON.

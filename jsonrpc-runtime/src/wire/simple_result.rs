@@ -10,7 +10,7 @@
 
 use serde::ser::{self, Impossible, Serialize, Serializer};
 
-use super::plain::first_special;
+use super::plain::push_plain_string;
 
 /// Writes `value` into `buffer` when it is a simple value; `false`, with nothing written, when
 /// it is not.
@@ -69,14 +69,11 @@ impl Serializer for SimpleWriter<'_> {
 
     #[inline]
     fn serialize_str(self, text: &str) -> Result<(), Declined> {
-        if first_special(text.as_bytes()).is_some() {
-            return Err(Declined);
+        if push_plain_string(self.0, text) {
+            Ok(())
+        } else {
+            Err(Declined)
         }
-        self.0.reserve(text.len() + 2);
-        self.0.push(b'"');
-        self.0.extend_from_slice(text.as_bytes());
-        self.0.push(b'"');
-        Ok(())
     }
 
     #[inline]
