@@ -19,7 +19,7 @@ use std::marker::PhantomData;
 use serde::de::DeserializeOwned;
 
 use crate::method::context::{CallContext, CallInfo};
-use crate::method::handler::{Call, RawJson};
+use crate::method::handler::{Call, RawParams};
 use crate::method::params::ParamsReader;
 use crate::method::state::StateKey;
 use crate::Error;
@@ -295,11 +295,11 @@ pub fn param<T: Param>(
 )]
 pub trait WholeParams: Sized {
     #[doc(hidden)]
-    fn __jsonrpc_whole(params: Option<RawJson<'_>>) -> Result<Self, Error>;
+    fn __jsonrpc_whole(params: Option<RawParams<'_>>) -> Result<Self, Error>;
 }
 
 impl<T: DeserializeOwned> WholeParams for crate::Params<T> {
-    fn __jsonrpc_whole(params: Option<RawJson<'_>>) -> Result<Self, Error> {
+    fn __jsonrpc_whole(params: Option<RawParams<'_>>) -> Result<Self, Error> {
         crate::method::params::whole(params)
     }
 }
@@ -334,7 +334,7 @@ pub fn whole_params<P: WholeParams>(call: &Call<'_>) -> Result<P, Error> {
 /// Not public API: checks the params of a method that takes none: absent, `[]` or `{}`.
 #[doc(hidden)]
 #[inline]
-pub fn no_params(params: Option<RawJson<'_>>) -> Result<(), Error> {
+pub fn no_params(params: Option<RawParams<'_>>) -> Result<(), Error> {
     match params {
         None => Ok(()),
         Some(params) => ParamsReader::new(Some(params))?.finish(),

@@ -9,7 +9,7 @@ use serde::Serialize;
 use stackfuture::StackFuture;
 
 use crate::method::context::CallInfo;
-pub use crate::wire::request::RawJson;
+pub use crate::wire::request::RawParams;
 pub use crate::wire::response::SuccessHead;
 use crate::Error;
 
@@ -21,7 +21,7 @@ pub type CallFn = for<'s, 'a> fn(Call<'a>, FutureSlot<'s, 'a>) -> Outcome;
 #[derive(Clone, Copy)]
 pub struct Call<'a> {
     /// The request's raw `params`, if any.
-    pub params: Option<RawJson<'a>>,
+    pub params: Option<RawParams<'a>>,
     /// The method name, id and transport request, for context extractors.
     pub context: CallInfo<'a>,
 }

@@ -9,9 +9,7 @@ use futures_util::FutureExt;
 use tracing::Instrument;
 
 use crate::method::context::CallInfo;
-use crate::method::handler::{
-    BoxFuture, Call, FutureSlot, MethodFuture, Outcome, RawJson, SuccessHead,
-};
+use crate::method::handler::{BoxFuture, Call, FutureSlot, MethodFuture, Outcome, SuccessHead};
 use crate::method::registry::Entry;
 use crate::middleware::{CallOutput, MethodCall, Next};
 use crate::Error;
@@ -100,7 +98,11 @@ fn empty_slot() -> Error {
 async fn through_middleware(entry: &Entry, call: Call<'_>) -> Result<SuccessHead, Error> {
     let span = call_span(&call.context);
     // Middleware sees the params as a `RawValue`, which serde_json makes only by reading them.
-    let params = match call.params.map(RawJson::to_raw_value).transpose() {
+    let params = match call
+        .params
+        .map(|params| params.json().to_raw_value())
+        .transpose()
+    {
         Ok(params) => params,
         Err(error) => return span.in_scope(|| Err(unreadable_params(&error))),
     };

@@ -7,7 +7,7 @@ use serde::de::{self, DeserializeOwned, Deserializer, MapAccess, Visitor};
 use serde_json::value::RawValue;
 
 use crate::method::param_text::ParamText;
-use crate::wire::request::{Key, RawJson};
+use crate::wire::request::{Key, RawParams};
 use crate::Error;
 
 /// A method argument that takes the whole `params` value as one `T`.
@@ -52,8 +52,10 @@ impl<T> DerefMut for Params<T> {
 }
 
 /// Decodes the whole params value for a [`Params<T>`] argument.
-pub(crate) fn whole<T: DeserializeOwned>(params: Option<RawJson<'_>>) -> Result<Params<T>, Error> {
-    let text = params.map_or("[]", RawJson::get);
+pub(crate) fn whole<T: DeserializeOwned>(
+    params: Option<RawParams<'_>>,
+) -> Result<Params<T>, Error> {
+    let text = params.map_or("[]", RawParams::get);
     serde_json::from_str(text)
         .map(Params)
         .map_err(|e| Error::invalid_params(format!("invalid params: {}", without_position(&e))))
@@ -97,6 +99,25 @@ enum Layout<'a> {
     Empty { next: usize },
 }
 
+impl<'a> Layout<'a> {
+    /// An object of known names, none handed out yet.
+    #[inline]
+    fn known(
+        text: &'a str,
+        names: &'static [&'static str],
+        values: [[Offset; 2]; FEW_MEMBERS],
+        given: u8,
+    ) -> Self {
+        Layout::Known {
+            text,
+            names,
+            values,
+            given,
+            taken: 0,
+        }
+    }
+}
+
 /// How many members an object may have to be kept in place rather than in a list.
 const FEW_MEMBERS: usize = 8;
 
@@ -113,13 +134,13 @@ struct Member<'a> {
 
 impl<'a> ParamsReader<'a> {
     /// Reads the params of a request; absent params are an empty list.
-    pub fn new(params: Option<RawJson<'a>>) -> Result<Self, Error> {
+    pub fn new(params: Option<RawParams<'a>>) -> Result<Self, Error> {
         let Some(params) = params else {
             return Ok(ParamsReader {
                 layout: Layout::Empty { next: 0 },
             });
         };
-        // The text is JSON (a `RawJson` is nothing else), so it can be stepped through without
+        // The text is JSON (a `RawParams` is nothing else), so it can be stepped through without
         // checking it again.
         let text = params.get();
         let layout = match text.as_bytes().first() {
@@ -164,20 +185,24 @@ impl<'a> ParamsReader<'a> {
     /// arguments take them (every argument that may be a param, context arguments among them).
     ///
     /// The same as [`new`](Self::new), errors included, only faster for the common object:
-    /// one whose members are all among `names`, which is then read in a single pass that
-    /// compares each member's name with `names` in place. Any other params go to `new`. Each
-    /// of `names` must be a plain identifier (no quote, backslash or control character), as
-    /// `#[method]` gives.
+    /// one whose members are all among `names`. Its members are matched with `names` where
+    /// the scanner noted them, or else in a single pass that compares each member's name with
+    /// `names` in place. Any other params go to `new`. Each of `names` must be a plain
+    /// identifier (no quote, backslash or control character), as `#[method]` gives.
     #[inline]
     pub fn with_names(
-        params: Option<RawJson<'a>>,
+        params: Option<RawParams<'a>>,
         names: &'static [&'static str],
     ) -> Result<Self, Error> {
-        if let Some(text) = params.map(RawJson::get) {
-            if text.starts_with('{') {
-                if let Some(layout) = known_members(text, names) {
-                    return Ok(ParamsReader { layout });
-                }
+        if let Some(params) = params {
+            let text = params.get();
+            let layout = match params.member_spans() {
+                Some(spans) => spanned_members(text, spans, names),
+                None if text.starts_with('{') => known_members(text, names),
+                None => None,
+            };
+            if let Some(layout) = layout {
+                return Ok(ParamsReader { layout });
             }
         }
         Self::new(params)
@@ -412,13 +437,35 @@ fn known_members<'a>(text: &'a str, names: &'static [&'static str]) -> Option<La
             at = skip_blank(bytes, at + 1);
         }
     }
-    Some(Layout::Known {
-        text,
-        names,
-        values,
-        given,
-        taken: 0,
-    })
+    Some(Layout::known(text, names, values, given))
+}
+
+/// [`known_members`] for an object whose members the scanner noted: the same layout, from the
+/// noted places rather than a walk of the text.
+#[inline]
+fn spanned_members<'a>(
+    text: &'a str,
+    spans: &[[u8; 4]],
+    names: &'static [&'static str],
+) -> Option<Layout<'a>> {
+    if names.len() > FEW_MEMBERS {
+        return None;
+    }
+    let bytes = text.as_bytes();
+    let mut values = [[0; 2]; FEW_MEMBERS];
+    let mut given = 0u8;
+    for &[name_start, name_end, value_start, value_end] in spans {
+        let name = bytes.get(usize::from(name_start)..usize::from(name_end))?;
+        let index = names
+            .iter()
+            .position(|candidate| candidate.as_bytes() == name)?;
+        if given & (1 << index) != 0 {
+            return None;
+        }
+        given |= 1 << index;
+        values[index] = [value_start, value_end].map(Offset::from);
+    }
+    Some(Layout::known(text, names, values, given))
 }
 
 /// Where `name` is in `names`: by address first, since `#[method]` passes the same literals
@@ -603,10 +650,23 @@ mod tests {
     use crate::wire::request::{parse_text, Entry, Message};
 
     /// The params of a request whose `params` member is `params` (JSON text).
-    fn with_params<R>(params: &str, read: impl FnOnce(Option<RawJson<'_>>) -> R) -> R {
+    fn with_params<R>(params: &str, read: impl FnOnce(Option<RawParams<'_>>) -> R) -> R {
         let body = format!(r#"{{"jsonrpc":"2.0","method":"m","params":{params},"id":1}}"#);
         match parse_text(&body).expect("JSON") {
             Message::Single(Entry::Call(request)) => read(request.params),
+            _ => panic!("not a call: {body}"),
+        }
+    }
+
+    /// [`with_params`], read by the scanner, which notes where the members of a small object
+    /// are; `None` for params the scanner leaves to serde_json.
+    fn with_scanned_params<R>(
+        params: &str,
+        read: impl FnOnce(Option<RawParams<'_>>) -> R,
+    ) -> Option<R> {
+        let body = format!(r#"{{"jsonrpc":"2.0","method":"m","params":{params},"id":1}}"#);
+        match crate::wire::scan::read_common(&body, 64)? {
+            Message::Single(Entry::Call(request)) => Some(read(request.params)),
             _ => panic!("not a call: {body}"),
         }
     }
@@ -665,6 +725,9 @@ mod tests {
             r#"{"ctx":3,"a":1,"n":2,"zz":4}"#,
             r#"{"a":1,"n":2,"zz":4,"ctx":3}"#,
             r#"{"a":1,"a":2,"n":3}"#,
+            "{ \"n\" : 5 ,\n\"a\":[1, 2]\t}",
+            r#"{"b":{"x":1},"n":-3,"a":"s"}"#,
+            r#"{"n":2,"b":true,"n":3}"#,
             r#"{"n":1,"zz":2,"zz":3}"#,
             r#"{"n":"not a number","zz":1}"#,
             r#"{"a":1}"#,
@@ -683,6 +746,13 @@ mod tests {
                 transcript(ParamsReader::with_names(p, NAMES), TAKES)
             });
             assert_eq!(with, without, "params {params}");
+            // Read by the scanner, with the members it noted.
+            let scanned = with_scanned_params(params, |p| {
+                transcript(ParamsReader::with_names(p, NAMES), TAKES)
+            });
+            if let Some(scanned) = scanned {
+                assert_eq!(scanned, without, "scanned params {params}");
+            }
         }
         // Absent params, too.
         let body = r#"{"jsonrpc":"2.0","method":"m","id":1}"#;
@@ -701,6 +771,13 @@ mod tests {
             let reader = ParamsReader::with_names(params, &["a", "b"]).expect("reads");
             assert!(matches!(reader.layout, Layout::Known { .. }));
         });
+        // The same from the members the scanner noted.
+        let scanned = with_scanned_params(r#"{"b":2,"a":1}"#, |params| {
+            assert!(params.is_some_and(|p| p.member_spans().is_some()));
+            let reader = ParamsReader::with_names(params, &["a", "b"]).expect("reads");
+            assert!(matches!(reader.layout, Layout::Known { .. }));
+        });
+        assert!(scanned.is_some(), "the scanner reads the body");
         // A name the method does not know goes the general way (and is reported there).
         with_params(r#"{"b":2,"c":1}"#, |params| {
             let reader = ParamsReader::with_names(params, &["a", "b"]).expect("reads");

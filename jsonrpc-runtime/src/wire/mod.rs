@@ -9,6 +9,7 @@ pub(crate) mod batch;
 pub(crate) mod budget;
 pub mod error;
 pub(crate) mod location;
+pub(crate) mod member_spans;
 pub(crate) mod notification;
 pub(crate) mod plain;
 pub(crate) mod request;

@@ -16,6 +16,8 @@ use std::fmt;
 use serde::de::{self, DeserializeSeed, Deserializer, IgnoredAny, MapAccess, SeqAccess, Visitor};
 use serde_json::value::RawValue;
 
+pub use super::member_spans::MemberSpans;
+
 /// A body: one request object, or a batch of them.
 pub(crate) enum Message<'a> {
     Single(Entry<'a>),
@@ -36,7 +38,7 @@ pub(crate) enum Entry<'a> {
 /// A valid request object.
 pub(crate) struct Request<'a> {
     pub method: Cow<'a, str>,
-    pub params: Option<RawJson<'a>>,
+    pub params: Option<RawParams<'a>>,
     /// `None` for a notification; `Some("null")` for a request whose id is null.
     pub id: Option<RawJson<'a>>,
 }
@@ -68,6 +70,36 @@ impl<'a> RawJson<'a> {
     /// text the readers checked.
     pub(crate) fn to_raw_value(self) -> Result<&'a RawValue, serde_json::Error> {
         serde_json::from_str(self.0)
+    }
+}
+
+/// Not public API: a request's params, as raw JSON text, with where their members are when the
+/// scanner noted them.
+#[doc(hidden)]
+#[derive(Clone, Copy, Debug)]
+pub struct RawParams<'a> {
+    json: RawJson<'a>,
+    members: MemberSpans,
+}
+
+impl<'a> RawParams<'a> {
+    /// The params as raw JSON.
+    #[inline]
+    pub fn json(self) -> RawJson<'a> {
+        self.json
+    }
+
+    /// The JSON text.
+    #[inline]
+    pub fn get(self) -> &'a str {
+        self.json.0
+    }
+
+    /// Where the members of an object of a few members are, when the scanner noted them (see
+    /// [`MemberSpans`]).
+    #[inline]
+    pub(crate) fn member_spans(&self) -> Option<&[[u8; 4]]> {
+        self.members.spans()
     }
 }
 
@@ -217,6 +249,8 @@ pub(super) struct Members<V> {
     pub(super) method: Option<V>,
     pub(super) params: Option<V>,
     pub(super) id: Option<V>,
+    /// Where the members of `params` are, when the scanner noted them.
+    pub(super) params_spans: MemberSpans,
     pub(super) duplicate: bool,
 }
 
@@ -227,6 +261,7 @@ impl<V> Default for Members<V> {
             method: None,
             params: None,
             id: None,
+            params_spans: MemberSpans::NOT_NOTED,
             duplicate: false,
         }
     }
@@ -279,7 +314,10 @@ impl<V> Members<V> {
             Some(params) if !matches!(params.text().as_bytes().first(), Some(b'[' | b'{')) => {
                 return invalid("`params` must be an array or an object");
             }
-            Some(params) => Some(RawJson(params.text())),
+            Some(params) => Some(RawParams {
+                json: RawJson(params.text()),
+                members: self.params_spans,
+            }),
             None => None,
         };
         Entry::Call(Request { method, params, id })

@@ -9,6 +9,9 @@
 
 use std::borrow::Cow;
 
+#[cfg(test)]
+use super::member_spans::MAX_SPANNED_MEMBERS;
+use super::member_spans::{MemberSpans, SpanRecorder};
 use super::plain::first_special;
 #[cfg(test)]
 use super::request::parse;
@@ -171,7 +174,12 @@ impl<'a> Scanner<'a> {
                 }
                 Member::Jsonrpc => Some(&mut members.jsonrpc),
                 Member::Method => Some(&mut members.method),
-                Member::Params => Some(&mut members.params),
+                Member::Params => {
+                    let (text, spans) = self.params(depth + 1)?;
+                    members.duplicate |= members.params.replace(text).is_some();
+                    members.params_spans = spans;
+                    None
+                }
                 Member::Other => {
                     self.value(depth + 1)?;
                     None
@@ -237,8 +245,10 @@ impl<'a> Scanner<'a> {
     /// Steps over one JSON value; a container counts as `depth` deep.
     ///
     /// Strings and numbers, most ids and params values, are stepped over in line; literals and
-    /// containers out of line.
-    #[inline]
+    /// containers out of line. Always in line, so that a container's scalar members cost no
+    /// call either (the compiler would not inline it into `literal_or_container`, which it
+    /// calls back).
+    #[inline(always)]
     fn value(&mut self, depth: usize) -> Option<()> {
         match self.peek()? {
             b'"' => self.string().map(drop),
@@ -254,42 +264,100 @@ impl<'a> Scanner<'a> {
             b't' => self.literal(b"true"),
             b'f' => self.literal(b"false"),
             b'n' => self.literal(b"null"),
-            open @ (b'[' | b'{') => {
-                if depth > self.max_depth {
-                    return None;
-                }
-                let close = if open == b'[' { b']' } else { b'}' };
-                self.pos += 1;
-                self.skip_whitespace();
-                if self.eat(close) {
-                    return Some(());
-                }
-                loop {
-                    if open == b'{' {
-                        self.string()?;
-                        self.skip_whitespace();
-                        if self.next()? != b':' {
-                            return None;
-                        }
-                        self.skip_whitespace();
-                    }
-                    // As `value`, written out so that scalar members cost no call: the compiler
-                    // does not inline `value` into this function, which it calls back.
-                    match self.peek()? {
-                        b'"' => self.string().map(drop)?,
-                        b'-' | b'0'..=b'9' => self.number()?,
-                        _ => self.literal_or_container(depth + 1)?,
-                    }
-                    self.skip_whitespace();
-                    match self.next()? {
-                        b',' => self.skip_whitespace(),
-                        byte if byte == close => return Some(()),
-                        _ => return None,
-                    }
-                }
-            }
+            b'[' => self.array(depth),
+            b'{' => self.object(depth, |_, _, _, _| {}),
             _ => None,
         }
+    }
+
+    /// Steps over an array (at `[`), `depth` deep.
+    #[inline(always)]
+    fn array(&mut self, depth: usize) -> Option<()> {
+        if self.open(depth, b']')? {
+            return Some(());
+        }
+        loop {
+            self.value(depth + 1)?;
+            if self.after_element(b']')? {
+                return Some(());
+            }
+        }
+    }
+
+    /// Steps over an object (at `{`), `depth` deep. For each member, `member` is told where
+    /// its name is (from its first byte to its closing quote) and where its value is, as
+    /// offsets in the body.
+    #[inline(always)]
+    fn object(
+        &mut self,
+        depth: usize,
+        mut member: impl FnMut(usize, usize, usize, usize),
+    ) -> Option<()> {
+        if self.open(depth, b'}')? {
+            return Some(());
+        }
+        loop {
+            let name_start = self.pos + 1;
+            self.string()?;
+            let name_end = self.pos - 1;
+            self.skip_whitespace();
+            if self.next()? != b':' {
+                return None;
+            }
+            self.skip_whitespace();
+            let value_start = self.pos;
+            self.value(depth + 1)?;
+            member(name_start, name_end, value_start, self.pos);
+            if self.after_element(b'}')? {
+                return Some(());
+            }
+        }
+    }
+
+    /// Steps into a container (at its opening bracket), `depth` deep, and over the whitespace
+    /// after: whether `close` follows at once (and is stepped over), an empty container.
+    /// `None` when the container is deeper than the scanner goes.
+    #[inline(always)]
+    fn open(&mut self, depth: usize, close: u8) -> Option<bool> {
+        if depth > self.max_depth {
+            return None;
+        }
+        self.pos += 1;
+        self.skip_whitespace();
+        Some(self.eat(close))
+    }
+
+    /// Steps over what follows a container's element: `true` for the container's `close`,
+    /// `false` for a comma (and the whitespace after it); `None` for anything else.
+    #[inline(always)]
+    fn after_element(&mut self, close: u8) -> Option<bool> {
+        self.skip_whitespace();
+        match self.next()? {
+            b',' => {
+                self.skip_whitespace();
+                Some(false)
+            }
+            byte if byte == close => Some(true),
+            _ => None,
+        }
+    }
+
+    /// The value of `params` (at its first byte), `depth` deep: its text, and where its
+    /// members are when it is an object of a few (see [`MemberSpans`]).
+    #[inline]
+    fn params(&mut self, depth: usize) -> Option<(&'a str, MemberSpans)> {
+        let start = self.pos;
+        let spans = if self.peek()? == b'{' {
+            let mut recorder = SpanRecorder::new(start);
+            self.object(depth, |name_start, name_end, value_start, value_end| {
+                recorder.member(name_start, name_end, value_start, value_end)
+            })?;
+            recorder.finish(self.pos)
+        } else {
+            self.value(depth)?;
+            MemberSpans::NOT_NOTED
+        };
+        Some((self.text.get(start..self.pos)?, spans))
     }
 
     /// A string without escapes or control characters (at `"`): its contents, as bytes (only
@@ -428,7 +496,7 @@ pub(crate) fn nests_deeper_than(body: &[u8], max_depth: usize) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::wire::request::{RawJson, Request};
+    use crate::wire::request::{RawJson, RawParams, Request};
     use serde_json::value::RawValue;
 
     /// Everything a message holds, written out, for comparing the two readers.
@@ -437,7 +505,7 @@ mod tests {
             Entry::Call(request) => format!(
                 "call method={:?} params={:?} id={:?}",
                 request.method,
-                request.params.map(RawJson::get),
+                request.params.map(RawParams::get),
                 request.id.map(RawJson::get)
             ),
             Entry::Invalid { id, reason } => {
@@ -470,7 +538,73 @@ mod tests {
             .unwrap_or_else(|e| panic!("scanned a body serde_json rejects ({e}): {text}"));
         assert_eq!(describe(&scanned), describe(&parsed), "{text}");
         assert_params_are_raw_values(&scanned, text);
+        assert_member_spans_agree(&scanned, text);
         true
+    }
+
+    /// The members of an object, as serde_json reads them: each name and its value's text.
+    fn members_by_serde(params: &str) -> Vec<(String, String)> {
+        struct Members;
+        impl<'de> serde::de::Visitor<'de> for Members {
+            type Value = Vec<(String, String)>;
+            fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+                f.write_str("an object")
+            }
+            fn visit_map<A: serde::de::MapAccess<'de>>(
+                self,
+                mut map: A,
+            ) -> Result<Self::Value, A::Error> {
+                let mut members = Vec::new();
+                while let Some((name, value)) = map.next_entry::<String, &RawValue>()? {
+                    members.push((name, value.get().to_owned()));
+                }
+                Ok(members)
+            }
+        }
+        let mut deserializer = serde_json::Deserializer::from_str(params);
+        serde::Deserializer::deserialize_map(&mut deserializer, Members).expect("an object")
+    }
+
+    /// Where the scanner notes the members of a params object, they are the members serde_json
+    /// reads, in order; and it notes them for every object of a few members in a short text.
+    fn assert_member_spans_agree(message: &Message<'_>, text: &str) {
+        let entries = match message {
+            Message::Single(single) => std::slice::from_ref(single),
+            Message::Batch(entries) => entries,
+        };
+        for entry in entries {
+            let Entry::Call(Request {
+                params: Some(params),
+                ..
+            }) = entry
+            else {
+                continue;
+            };
+            let params_text = params.get();
+            if !params_text.starts_with('{') {
+                assert!(params.member_spans().is_none(), "{text}");
+                continue;
+            }
+            let by_serde = members_by_serde(params_text);
+            let Some(spans) = params.member_spans() else {
+                assert!(
+                    by_serde.len() > MAX_SPANNED_MEMBERS || params_text.len() > 255,
+                    "members not noted: {text}"
+                );
+                continue;
+            };
+            let noted: Vec<(String, String)> = spans
+                .iter()
+                .map(|&[name_start, name_end, value_start, value_end]| {
+                    let at = |offset: u8| usize::from(offset);
+                    (
+                        params_text[at(name_start)..at(name_end)].to_owned(),
+                        params_text[at(value_start)..at(value_end)].to_owned(),
+                    )
+                })
+                .collect();
+            assert_eq!(noted, by_serde, "{text}");
+        }
     }
 
     /// The params and ids the scanner reads are text serde_json reads as a `RawValue` on its
@@ -485,7 +619,7 @@ mod tests {
                 Entry::Call(Request { params, id, .. }) => (*params, *id),
                 Entry::Invalid { id, .. } => (None, *id),
             };
-            for raw in params.into_iter().chain(id) {
+            for raw in params.map(RawParams::json).into_iter().chain(id) {
                 let read = raw.to_raw_value();
                 assert_eq!(read.ok().map(RawValue::get), Some(raw.get()), "{text}");
             }
@@ -498,6 +632,12 @@ mod tests {
         " \t\r\n{ \"jsonrpc\" : \"2.0\" , \"method\" : \"ping\" , \"id\" : null } \n",
         r#"{"jsonrpc":"2.0","method":"subtract","params":[42,23],"id":1}"#,
         r#"{"jsonrpc":"2.0","method":"subtract","params":{"subtrahend":23,"minuend":42},"id":"3"}"#,
+        // Params objects whose members are noted, and ones too large for that.
+        "{\"jsonrpc\":\"2.0\",\"method\":\"x\",\"params\":{ \"a\" : 1 ,\n\"b\":[1,{\"c\":2}] ,\"\":\"s\",\"a\":{}\t},\"id\":1}",
+        r#"{"jsonrpc":"2.0","method":"x","params":{},"id":1}"#,
+        r#"{"jsonrpc":"2.0","method":"x","params":{"a":1,"b":2,"c":3,"d":4,"e":5},"id":1}"#,
+        r#"{"jsonrpc":"2.0","method":"x","params":{"a":"0123456789012345678901234567890123456789012345678901234567890123456789012345678901234567890123456789012345678901234567890123456789012345678901234567890123456789012345678901234567890123456789012345678901234567890123456789012345678901234567890123456789"},"id":1}"#,
+        r#"[{"jsonrpc":"2.0","method":"x","params":{"p":true},"id":1},{"jsonrpc":"2.0","method":"y","params":{"q":null,"r":-1.5e3}}]"#,
         r#"{"jsonrpc":"2.0","method":"x","params":[-0,0.5,-1.25e+10,1E-7,1e999,true,false,null,"",[],{},[[{"a":[1]}]]],"id":-9007199254740993}"#,
         r#"{"id":1.5e3,"method":"ping","jsonrpc":"2.0","extra":{"deep":[1,2,{"x":null}]}}"#,
         r#"{"jsonrpc":"2.0","method":"ping","id":1,"id":2}"#,
