@@ -29,15 +29,24 @@ fn bytes_equal(word: u64, byte: u8) -> u64 {
 
 /// The index of the first byte of `bytes` that a JSON string must escape (below 0x20, a quote,
 /// a backslash), if any.
+///
+/// The first word is looked at in line: most names, methods and short strings end in it. The
+/// rest of a longer text, and a text shorter than a word, out of line.
 #[inline]
 pub(crate) fn first_special(bytes: &[u8]) -> Option<usize> {
-    let Some(&last) = bytes.last_chunk::<8>() else {
-        // Shorter than a word: padded with a plain byte, looked at in one go.
-        let mut word = [b'a'; 8];
-        word[..bytes.len()].copy_from_slice(bytes);
-        return first_marked(u64::from_le_bytes(word));
-    };
-    let mut at = 0;
+    match bytes.first_chunk::<8>() {
+        Some(first) => match first_marked(u64::from_le_bytes(*first)) {
+            Some(index) => Some(index),
+            None => first_special_after_word(bytes),
+        },
+        None => first_special_in_short(bytes),
+    }
+}
+
+/// [`first_special`] for a text of at least a word whose first word is plain.
+#[inline(never)]
+fn first_special_after_word(bytes: &[u8]) -> Option<usize> {
+    let mut at = 8;
     while let Some(chunk) = bytes.get(at..).and_then(<[u8]>::first_chunk::<8>) {
         if let Some(index) = first_marked(u64::from_le_bytes(*chunk)) {
             return Some(at + index);
@@ -49,7 +58,17 @@ pub(crate) fn first_special(bytes: &[u8]) -> Option<usize> {
     }
     // The last word overlaps bytes already found plain, so what it marks first is the first.
     let start = bytes.len() - 8;
-    first_marked(u64::from_le_bytes(last)).map(|index| start + index)
+    let last = bytes.last_chunk::<8>()?;
+    first_marked(u64::from_le_bytes(*last)).map(|index| start + index)
+}
+
+/// [`first_special`] for a text shorter than a word: padded with a plain byte, looked at in
+/// one go.
+#[inline(never)]
+fn first_special_in_short(bytes: &[u8]) -> Option<usize> {
+    let mut word = [b'a'; 8];
+    word.get_mut(..bytes.len())?.copy_from_slice(bytes);
+    first_marked(u64::from_le_bytes(word))
 }
 
 /// Writes `text` as a JSON string, between quotes, when it has nothing a JSON string must
@@ -86,18 +105,26 @@ mod tests {
 
     #[test]
     fn finds_the_first_special_byte_at_every_place_and_of_every_kind() {
-        // Every byte value, at every place of a 20-byte text, over plain bytes of several kinds
-        // (ASCII, bytes just above the control range, and non-ASCII bytes with the high bit set).
+        // Every byte value, at every place of texts of 1 to 20 bytes (shorter than a word, a
+        // word, and longer), over plain bytes of several kinds (ASCII, bytes just above the
+        // control range, and non-ASCII bytes with the high bit set).
         for filler in [b'a', b' ', 0x7f, 0x80, 0xff, b'!', b'#', b'[', b']'] {
-            for place in 0..20 {
-                for byte in 0..=255u8 {
-                    let mut text = vec![filler; 20];
-                    text[place] = byte;
-                    assert_eq!(
-                        first_special(&text),
-                        byte_by_byte(&text),
-                        "byte {byte:#x} at {place} among {filler:#x}"
-                    );
+            for len in 1..=20 {
+                assert_eq!(
+                    first_special(&vec![filler; len]),
+                    None,
+                    "{len} × {filler:#x}"
+                );
+                for place in 0..len {
+                    for byte in 0..=255u8 {
+                        let mut text = vec![filler; len];
+                        text[place] = byte;
+                        assert_eq!(
+                            first_special(&text),
+                            byte_by_byte(&text),
+                            "byte {byte:#x} at {place} of {len} among {filler:#x}"
+                        );
+                    }
                 }
             }
         }
