@@ -5,30 +5,29 @@
 pub(crate) const MAX_SPANNED_MEMBERS: usize = 4;
 
 /// The longest params text (in bytes) whose members are noted: every offset fits a byte.
-const MAX_SPANNED_LEN: usize = u8::MAX as usize;
+pub(crate) const MAX_SPANNED_LEN: usize = u8::MAX as usize;
 
-/// Not public API: for each member of a small params object, the byte offsets (from the start
-/// of the params text) of its name's first byte and of its closing quote, and of its value's
-/// first and last-plus-one bytes. Names have no escapes: the scanner reads no string that has.
+/// For each member of a small params object, the byte offsets (from the start of the params
+/// text) of its name's first byte and of its closing quote, and of its value's first and
+/// last-plus-one bytes. Names have no escapes: the scanner reads no string that has.
 ///
 /// Seventeen bytes, copied with the params they describe; `None` of [`spans`](Self::spans)
 /// when the params are not such an object, or another reader read them.
-#[doc(hidden)]
 #[derive(Clone, Copy, Debug)]
-pub struct MemberSpans {
+pub(crate) struct MemberSpans {
     members: [[u8; 4]; MAX_SPANNED_MEMBERS],
-    /// How many of `members` hold a member, or [`NOT_NOTED`].
+    /// How many of `members` hold a member, or [`LEN_NOT_NOTED`].
     len: u8,
 }
 
 /// `MemberSpans::len` when the members were not noted.
-const NOT_NOTED: u8 = u8::MAX;
+const LEN_NOT_NOTED: u8 = u8::MAX;
 
 impl MemberSpans {
     /// No members noted: the params reader walks the params itself.
     pub(crate) const NOT_NOTED: MemberSpans = MemberSpans {
         members: [[0; 4]; MAX_SPANNED_MEMBERS],
-        len: NOT_NOTED,
+        len: LEN_NOT_NOTED,
     };
 
     /// The members noted, in the object's order, as `[name start, name end, value start,
@@ -54,8 +53,8 @@ impl SpanRecorder {
         SpanRecorder {
             base,
             spans: MemberSpans {
-                members: [[0; 4]; MAX_SPANNED_MEMBERS],
                 len: 0,
+                ..MemberSpans::NOT_NOTED
             },
             overflow: false,
         }

@@ -16,7 +16,7 @@ use std::fmt;
 use serde::de::{self, DeserializeSeed, Deserializer, IgnoredAny, MapAccess, SeqAccess, Visitor};
 use serde_json::value::RawValue;
 
-pub use super::member_spans::MemberSpans;
+use super::member_spans::MemberSpans;
 
 /// A body: one request object, or a batch of them.
 pub(crate) enum Message<'a> {

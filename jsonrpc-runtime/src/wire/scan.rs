@@ -496,6 +496,7 @@ pub(crate) fn nests_deeper_than(body: &[u8], max_depth: usize) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::wire::member_spans::MAX_SPANNED_LEN;
     use crate::wire::request::{RawJson, RawParams, Request};
     use serde_json::value::RawValue;
 
@@ -565,14 +566,18 @@ mod tests {
         serde::Deserializer::deserialize_map(&mut deserializer, Members).expect("an object")
     }
 
+    /// The entries of a message, a single one as a batch of one.
+    fn entries<'m, 'a>(message: &'m Message<'a>) -> &'m [Entry<'a>] {
+        match message {
+            Message::Single(single) => std::slice::from_ref(single),
+            Message::Batch(entries) => entries,
+        }
+    }
+
     /// Where the scanner notes the members of a params object, they are the members serde_json
     /// reads, in order; and it notes them for every object of a few members in a short text.
     fn assert_member_spans_agree(message: &Message<'_>, text: &str) {
-        let entries = match message {
-            Message::Single(single) => std::slice::from_ref(single),
-            Message::Batch(entries) => entries,
-        };
-        for entry in entries {
+        for entry in entries(message) {
             let Entry::Call(Request {
                 params: Some(params),
                 ..
@@ -588,7 +593,7 @@ mod tests {
             let by_serde = members_by_serde(params_text);
             let Some(spans) = params.member_spans() else {
                 assert!(
-                    by_serde.len() > MAX_SPANNED_MEMBERS || params_text.len() > 255,
+                    by_serde.len() > MAX_SPANNED_MEMBERS || params_text.len() > MAX_SPANNED_LEN,
                     "members not noted: {text}"
                 );
                 continue;
@@ -610,11 +615,7 @@ mod tests {
     /// The params and ids the scanner reads are text serde_json reads as a `RawValue` on its
     /// own, as middleware and `CallContext` hand them out.
     fn assert_params_are_raw_values(message: &Message<'_>, text: &str) {
-        let entries = match message {
-            Message::Single(single) => std::slice::from_ref(single),
-            Message::Batch(entries) => entries,
-        };
-        for entry in entries {
+        for entry in entries(message) {
             let (params, id) = match entry {
                 Entry::Call(Request { params, id, .. }) => (*params, *id),
                 Entry::Invalid { id, .. } => (None, *id),
