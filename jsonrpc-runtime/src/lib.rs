@@ -1,4 +1,4 @@
-//! JSON-RPC 2.0 for Rust: mark a function with [`#[method]`](method), serve every marked function
+//! JSON-RPC 2.0 for Rust: mark a function with [`#[method]`](macro@method), serve every marked function
 //! with one line, and call it with a typed client. Exact to the
 //! [specification](https://www.jsonrpc.org/specification), on hyper 1 and tokio, over HTTP,
 //! WebSocket, stdio, TCP and Unix sockets.
@@ -25,7 +25,7 @@
 //!
 //! # Methods
 //!
-//! [`#[method]`](method) goes on an `async fn` or a plain `fn`. Each argument is a param, taken
+//! [`#[method]`](macro@method) goes on an `async fn` or a plain `fn`. Each argument is a param, taken
 //! by position (declaration order) or by name; `Option<T>` params may be left out. The result
 //! is any `T: Serialize`, or a `Result<T, E>` whose `Err` becomes a JSON-RPC error object (`E:
 //! Into<`[`Error`]`>`: code, message, optional data). Methods register themselves at link time:
@@ -466,7 +466,7 @@ pub use jsonrpc_macros::method;
 ///
 /// - **The first argument** is the [`Sink<T>`] the items go to (`T: Serialize`); take a
 ///   [`PendingSink<T>`] instead to check the call before accepting it.
-/// - **The other arguments** are params and context, exactly as for [`#[method]`](method):
+/// - **The other arguments** are params and context, exactly as for [`#[method]`](macro@method):
 ///   by position or by name, `Option<T>` optional, `Params<T>`, `State<T>`, `RequestId`...
 ///   Params that do not fit answer -32602 and start nothing.
 /// - **The return value** ends the subscription: `()` or `Ok` tells the client it is complete,

@@ -36,7 +36,7 @@ pub(crate) enum Inbound {
     Violation(u16, &'static str),
 }
 
-/// Why [`serve_messages`] returned.
+/// Why [`serve_messages`](Connection::serve_messages) returned.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) enum Ending {
     /// The client closed the connection, or it broke.

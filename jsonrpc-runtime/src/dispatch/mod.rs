@@ -1,7 +1,7 @@
 //! The transport-agnostic dispatcher: request bytes in, response bytes out.
 //!
 //! It reads a body ([`wire`](crate::wire)), runs its calls against a method set
-//! ([`method`](crate::method)) within the [`limits`], and writes the response. It may depend on
+//! ([`method`](mod@crate::method)) within the [`limits`], and writes the response. It may depend on
 //! the method model, the session and the wire format, never on a transport.
 
 pub(crate) mod limits;
@@ -394,7 +394,7 @@ impl DispatcherBuilder {
     }
 
     /// Serves the OpenRPC document of the methods as the `rpc.discover` method, with `info` as
-    /// its title and version. See [`openrpc`](crate::openrpc).
+    /// its title and version. See [`openrpc`].
     pub fn openrpc(mut self, info: Info) -> Self {
         self.openrpc = Some(info);
         self

@@ -133,7 +133,7 @@ impl ServerBuilder {
     /// `Retry-After: 1` and a [`SERVER_BUSY`](crate::error::code::SERVER_BUSY) error instead of
     /// being buffered; bodies and answers of 8 KiB or less are not counted, so small calls are
     /// answered whatever big ones do. `None` for no cap. Default:
-    /// [`DEFAULT_MEMORY_BUDGET`](crate::DEFAULT_MEMORY_BUDGET) (256 MiB).
+    /// [`DEFAULT_MEMORY_BUDGET`] (256 MiB).
     ///
     /// This bounds what clients make the server hold, not what methods allocate while they run
     /// (a body decoded into a `serde_json::Value` takes several times its size).
@@ -144,7 +144,7 @@ impl ServerBuilder {
 
     /// The same cap per connection: what one client may hold, whatever the total has room
     /// for (HTTP/2 streams of a connection share it). `None` for no cap. Default:
-    /// [`DEFAULT_CONNECTION_MEMORY_BUDGET`](crate::DEFAULT_CONNECTION_MEMORY_BUDGET) (32 MiB).
+    /// [`DEFAULT_CONNECTION_MEMORY_BUDGET`] (32 MiB).
     pub fn connection_memory_budget(mut self, bytes: Option<usize>) -> Self {
         self.config.connection_memory_budget = bytes;
         self

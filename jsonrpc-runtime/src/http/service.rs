@@ -440,7 +440,7 @@ enum BodyError {
 
 impl RpcService {
     /// Reads a whole body within the size limit, the body-read timeout and the budget (an
-    /// `async` block, for the reason [`answer_admitted`](Self::answer_admitted) gives).
+    /// `async` block, for the reason [`answer_admitted`] gives).
     #[allow(
         clippy::manual_async_fn,
         reason = "an `async fn` would keep its arguments twice"
@@ -480,7 +480,7 @@ impl RpcService {
 /// never past the `declared` length, so that a body whose length is known ends in a buffer of
 /// exactly its size, and what is held is what is allocated.
 ///
-/// An `async` block, for the reason [`RpcService::answer_admitted`] gives.
+/// An `async` block, for the reason [`answer_admitted`] gives.
 #[allow(
     clippy::manual_async_fn,
     reason = "an `async fn` would keep its arguments twice"

@@ -1,6 +1,6 @@
 //! Request context: what a method can learn about the request its call came in, beside its
 //! params. Each type here is an argument a `#[method]` fn may take: each implements
-//! [`FromCall`](crate::FromCall), so none of them is a param, under any name.
+//! [`FromCall`], so none of them is a param, under any name.
 
 use std::net::SocketAddr;
 use std::ops::Deref;

@@ -2,7 +2,7 @@
 //!
 //! A [`#[subscription]`](macro@crate::subscription) function gets a [`Sink`] as its first argument
 //! and sends items through it for as long as it likes; its other arguments are params and
-//! context, exactly as for [`#[method]`](crate::method).
+//! context, exactly as for [`#[method]`](macro@crate::method).
 //!
 //! ```
 //! use std::time::Duration;
