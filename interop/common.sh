@@ -1,9 +1,10 @@
-# Shared by the interop scripts: the venv, the example binaries, and starting a server on a free
-# loopback port. Source it after setting `say` and `die`; it sets `repo`, `py`, `tmp` and a trap
-# that stops the server and removes `tmp` on exit.
+# Shared by the interop scripts: the venv, the example binaries, starting a server on a free
+# loopback port, and running a suite of checks. Source it after setting `say` and `die`; it sets
+# `repo`, `py`, `tmp` and a trap that stops the server and removes `tmp` on exit.
 #
 # Environment: INTEROP_VENV (default target/interop-venv), PYTHON (default python3),
-# INTEROP_WAIT_SECONDS (default 30: how long a server may take to answer).
+# INTEROP_WAIT_SECONDS (default 30: how long a server may take to answer), SUITE_TIMEOUT
+# (default 120: how long one `suite` may run).
 
 repo="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$repo"
@@ -145,4 +146,35 @@ start_server() {
     done
     [[ -n "$url" ]] || die "the server could not be started"
     say "server answers at $url"
+}
+
+# suite NAME COMMAND...: runs a program that prints ok/FAIL lines and ends with
+# `N passed, N failed`, shows its output, and adds its counts. A program that ends without
+# that line (it crashed or hung) counts as one more failure. Each is given SUITE_TIMEOUT seconds
+# (default 120) at most. Counts into `passed` and `failed`, which the caller sets to 0.
+suite() {
+    local name="$1" status=0 suite_started=$SECONDS
+    shift
+    say "$name"
+    timeout "${SUITE_TIMEOUT:-120}" "$@" >"$tmp/suite.out" 2>"$tmp/suite.err" || status=$?
+    cat "$tmp/suite.out"
+    local summary
+    summary="$(tail -n 1 "$tmp/suite.out")"
+    if [[ "$summary" =~ ^([0-9]+)\ passed,\ ([0-9]+)\ failed$ ]]; then
+        passed=$((passed + BASH_REMATCH[1]))
+        failed=$((failed + BASH_REMATCH[2]))
+        if [[ $status -ne 0 && ${BASH_REMATCH[2]} -eq 0 ]]; then
+            failed=$((failed + 1))
+            printf 'FAIL %s: exit status %d with no failed check\n' "$name" "$status"
+        fi
+    else
+        failed=$((failed + 1))
+        printf 'FAIL %s: exit status %d and no summary line; its stderr:\n' "$name" "$status"
+        cat "$tmp/suite.err"
+    fi
+    if [[ $status -ne 0 && -s "$tmp/suite.err" ]]; then
+        say "$name: its stderr:"
+        tail -n 40 "$tmp/suite.err" >&2
+    fi
+    say "$name: $((SECONDS - suite_started))s"
 }

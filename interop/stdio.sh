@@ -41,36 +41,6 @@ lsp_bin="$(example_binary lsp_server)"
 passed=0
 failed=0
 
-# suite NAME COMMAND...: runs a program that prints ok/FAIL lines and ends with
-# `N passed, N failed`, shows its output, and adds its counts. A program that ends without
-# that line (it crashed) counts as one more failure. Each is given 120 s at most.
-suite() {
-    local name="$1" status=0 suite_started=$SECONDS
-    shift
-    say "$name"
-    timeout 120 "$@" >"$tmp/suite.out" 2>"$tmp/suite.err" || status=$?
-    cat "$tmp/suite.out"
-    local summary
-    summary="$(tail -n 1 "$tmp/suite.out")"
-    if [[ "$summary" =~ ^([0-9]+)\ passed,\ ([0-9]+)\ failed$ ]]; then
-        passed=$((passed + BASH_REMATCH[1]))
-        failed=$((failed + BASH_REMATCH[2]))
-        if [[ $status -ne 0 && ${BASH_REMATCH[2]} -eq 0 ]]; then
-            failed=$((failed + 1))
-            printf 'FAIL %s: exit status %d with no failed check\n' "$name" "$status"
-        fi
-    else
-        failed=$((failed + 1))
-        printf 'FAIL %s: exit status %d and no summary line; its stderr:\n' "$name" "$status"
-        cat "$tmp/suite.err"
-    fi
-    if [[ $status -ne 0 && -s "$tmp/suite.err" ]]; then
-        say "$name: its stderr:"
-        tail -n 40 "$tmp/suite.err" >&2
-    fi
-    say "$name: $((SECONDS - suite_started))s"
-}
-
 suite "the MCP Python SDK against examples/mcp_server" \
     "$py" "$repo/interop/mcp/test_mcp_sdk.py" "$mcp_bin"
 suite "vscode-jsonrpc against examples/lsp_server" \
