@@ -55,6 +55,11 @@ for name in "${SERVERS[@]}"; do
         sleep 0.05
     done
     addr=$(sed -n 's/.*listening on \(.*\)$/\1/p' "$log" | head -1)
+    if [ -z "$addr" ]; then
+        echo "bench/perf.sh: $name did not report its address within 5 s; its output:" >&2
+        cat "$log" >&2
+        exit 1
+    fi
     # Two seconds of load before sampling, and two after, so that perf sees a steady state.
     wrk -t1 -c64 -d$((SECONDS_SAMPLED + 4))s -s "$OUT/ping.lua" "http://$addr/" >"$OUT/$name.wrk" &
     wrk_pid=$!
