@@ -162,14 +162,21 @@ fn decode_args(
                 as fn() -> ::std::vec::Vec<#private::StateKey>
         }
     };
+    // Each argument that may be a param has its place in the names given to the reader: its
+    // slot, which lets the reader find its value without looking its name up.
+    let mut next_slot = 0usize;
     for (index, arg) in model.args.iter().enumerate() {
         let var = format_ident!("__jsonrpc_arg{}", index);
+        let slot = next_slot;
+        if !whole && matches!(arg.kind, ArgKind::ByType { .. } | ArgKind::Param { .. }) {
+            next_slot += 1;
+        }
         let value = match arg.kind {
             ArgKind::ByType { name, ty } if !whole => {
                 let param_name = ast::param_name(name);
                 states.push(state_probe(ty));
                 quote_spanned! {ty.span()=>
-                    (&&&#private::Probe::<#ty>::new()).__jsonrpc_arg(#context, &mut __jsonrpc_params, #param_name)
+                    (&&&#private::Probe::<#ty>::new()).__jsonrpc_arg(#context, &mut __jsonrpc_params, #slot, #param_name)
                 }
             }
             ArgKind::ByType { ty, .. } => {
@@ -178,7 +185,7 @@ fn decode_args(
             }
             ArgKind::Param { name, ty } => {
                 let param_name = ast::param_name(name);
-                quote_spanned!(ty.span()=> #private::param::<#ty>(&mut __jsonrpc_params, #param_name))
+                quote_spanned!(ty.span()=> #private::param::<#ty>(&mut __jsonrpc_params, #slot, #param_name))
             }
             ArgKind::Context { ty } => {
                 states.push(state_probe(ty));

@@ -157,6 +157,7 @@ pub trait AmbiguousArg<T> {
         &self,
         _call: &LazyContext<'_, '_>,
         _params: &mut crate::method::params::ParamsReader<'_>,
+        _slot: usize,
         _name: &'static str,
     ) -> Result<T, Error>
     where
@@ -185,6 +186,7 @@ pub trait ContextArg<T> {
         &self,
         call: &LazyContext<'_, '_>,
         params: &mut crate::method::params::ParamsReader<'_>,
+        slot: usize,
         name: &'static str,
     ) -> Result<T, Error>;
 
@@ -201,6 +203,7 @@ impl<T: FromCall> ContextArg<T> for &Probe<T> {
         &self,
         call: &LazyContext<'_, '_>,
         _params: &mut crate::method::params::ParamsReader<'_>,
+        _slot: usize,
         _name: &'static str,
     ) -> Result<T, Error> {
         context(call)
@@ -219,12 +222,13 @@ pub trait ParamArg<T> {
         &self,
         _call: &LazyContext<'_, '_>,
         params: &mut crate::method::params::ParamsReader<'_>,
+        slot: usize,
         name: &'static str,
     ) -> Result<T, Error>
     where
         T: Param,
     {
-        params.next(name)
+        params.next_at(slot, name)
     }
 
     fn __jsonrpc_states(&self) -> Vec<StateKey> {
@@ -281,9 +285,10 @@ pub fn beside_whole_states<T: BesideWholeParams>() -> Vec<StateKey> {
 #[inline]
 pub fn param<T: Param>(
     params: &mut crate::method::params::ParamsReader<'_>,
+    slot: usize,
     name: &'static str,
 ) -> Result<T, Error> {
-    params.next(name)
+    params.next_at(slot, name)
 }
 
 /// Not public API: the type of a whole-params argument, `Params<T>`.

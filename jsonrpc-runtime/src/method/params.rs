@@ -189,7 +189,7 @@ impl<'a> ParamsReader<'a> {
     /// the scanner noted them, or else in a single pass that compares each member's name with
     /// `names` in place. Any other params go to `new`. Each of `names` must be a plain
     /// identifier (no quote, backslash or control character), as `#[method]` gives.
-    #[inline]
+    #[inline(always)]
     pub fn with_names(
         params: Option<RawParams<'a>>,
         names: &'static [&'static str],
@@ -213,7 +213,15 @@ impl<'a> ParamsReader<'a> {
     /// A param that is absent is decoded as missing, which `Option<T>` reads as `None` and any
     /// other type rejects with ``missing required param `name` ``.
     pub fn next<T: DeserializeOwned>(&mut self, name: &'static str) -> Result<T, Error> {
-        let value = match &mut self.layout {
+        let value = self.text_of(name);
+        decode(value, name)
+    }
+
+    /// The text of the next param (see [`next`](Self::next)), marked as handed out; `None` when
+    /// it is absent. Apart from `next`, and not generic, so that it is compiled once rather than
+    /// for every param type.
+    fn text_of(&mut self, name: &'static str) -> Option<&'a str> {
+        match &mut self.layout {
             Layout::Elements { rest, next } => {
                 *next += 1;
                 next_element(rest)
@@ -238,12 +246,7 @@ impl<'a> ParamsReader<'a> {
                 taken,
                 ..
             } => index_of(names, name)
-                .filter(|&index| *given & (1 << index) != 0)
-                .map(|index| {
-                    *taken |= 1 << index;
-                    let [start, end] = values[index];
-                    &text[start as usize..end as usize]
-                }),
+                .and_then(|index| take_known(text, values, *given, taken, index)),
             Layout::Named { members } => members.iter_mut().find(|m| m.name.0 == name).map(|m| {
                 m.taken = true;
                 m.value.get()
@@ -252,15 +255,43 @@ impl<'a> ParamsReader<'a> {
                 *next += 1;
                 None
             }
+        }
+    }
+
+    /// [`next`](Self::next) for a reader made by [`with_names`](Self::with_names): the param
+    /// `names[slot]`, which is `name`.
+    ///
+    /// `#[method]` knows each argument's place in the names it passes, so for the common
+    /// object of known names (its members' values already matched with `names`) this skips
+    /// looking `name` up; any other params are read as `next` reads them. A `slot` that does not
+    /// hold `name` is looked up too, so a wrong one costs time, never a wrong value.
+    #[inline(always)]
+    pub fn next_at<T: DeserializeOwned>(
+        &mut self,
+        slot: usize,
+        name: &'static str,
+    ) -> Result<T, Error> {
+        let value = match &mut self.layout {
+            Layout::Known {
+                text,
+                names,
+                values,
+                given,
+                taken,
+            } if names
+                .get(slot)
+                .is_some_and(|held| std::ptr::eq(*held, name) || *held == name) =>
+            {
+                take_known(text, values, *given, taken, slot)
+            }
+            // The other common params, an array, as `text_of` reads it.
+            Layout::Elements { rest, next } => {
+                *next += 1;
+                next_element(rest)
+            }
+            _ => self.text_of(name),
         };
-        let decoded = match value {
-            Some(value) => T::deserialize(ParamText(value)),
-            None => T::deserialize(Missing),
-        };
-        decoded.map_err(|e| match value {
-            Some(_) => Error::invalid_params(format!("param `{name}`: {}", without_position(&e))),
-            None => Error::invalid_params(format!("missing required param `{name}`")),
-        })
+        decode(value, name)
     }
 
     /// Checks that every param given was used.
@@ -325,6 +356,28 @@ impl<'a> ParamsReader<'a> {
             Some(name) => Err(unknown_param(name)),
             None => Ok(()),
         }
+    }
+}
+
+/// Decodes the param `name` from its JSON text, or as missing when it is absent. Always in
+/// line: it is most of a param's cost, and a call would add a tenth to it.
+#[inline(always)]
+fn decode<T: DeserializeOwned>(value: Option<&str>, name: &'static str) -> Result<T, Error> {
+    let decoded = match value {
+        Some(value) => T::deserialize(ParamText(value)),
+        None => T::deserialize(Missing),
+    };
+    decoded.map_err(|e| param_error(value.is_some(), &e, name))
+}
+
+/// The error for the param `name` that did not decode: one given (`given`) that its type
+/// rejects, or one that is absent and not optional.
+#[cold]
+fn param_error(given: bool, error: &serde_json::Error, name: &str) -> Error {
+    if given {
+        Error::invalid_params(format!("param `{name}`: {}", without_position(error)))
+    } else {
+        Error::invalid_params(format!("missing required param `{name}`"))
     }
 }
 
@@ -466,6 +519,25 @@ fn spanned_members<'a>(
         values[index] = [value_start, value_end].map(Offset::from);
     }
     Some(Layout::known(text, names, values, given))
+}
+
+/// The value of the known name at `index` (below `FEW_MEMBERS`) of a `Layout::Known`, marked as
+/// handed out; `None` when the object does not have that member.
+#[inline(always)]
+fn take_known<'a>(
+    text: &'a str,
+    values: &[[Offset; 2]; FEW_MEMBERS],
+    given: u8,
+    taken: &mut u8,
+    index: usize,
+) -> Option<&'a str> {
+    let bit = 1 << index;
+    if given & bit == 0 {
+        return None;
+    }
+    *taken |= bit;
+    let [start, end] = values[index];
+    Some(&text[usize::from(start)..usize::from(end)])
 }
 
 /// Where `name` is in `names`: by address first, since `#[method]` passes the same literals
@@ -677,20 +749,30 @@ mod tests {
     }
 
     /// Everything a method sees: each param it takes (by name, in order, as an optional JSON
-    /// value or as an integer), then the check for params left over.
-    fn transcript(reader: Result<ParamsReader<'_>, Error>, takes: &[&'static str]) -> String {
+    /// value or as an integer), then the check for params left over. With `names`, the names
+    /// the reader was made with, each param is taken by its slot among them, as `#[method]`
+    /// takes it (`next_at`); without, by name alone (`next`).
+    fn transcript(
+        reader: Result<ParamsReader<'_>, Error>,
+        takes: &[&'static str],
+        names: Option<&[&'static str]>,
+    ) -> String {
         let mut reader = match reader {
             Ok(reader) => reader,
             Err(error) => return format!("new: {}", described(&error)),
         };
         let mut seen = Vec::new();
         for &name in takes {
-            let taken = if name.starts_with('n') {
-                reader.next::<i64>(name).map(|n| n.to_string())
-            } else {
-                reader
+            let slot = names.map(|names| names.iter().position(|n| *n == name).expect("named"));
+            let taken = match (name.starts_with('n'), slot) {
+                (true, Some(slot)) => reader.next_at::<i64>(slot, name).map(|n| n.to_string()),
+                (true, None) => reader.next::<i64>(name).map(|n| n.to_string()),
+                (false, Some(slot)) => reader
+                    .next_at::<Option<serde_json::Value>>(slot, name)
+                    .map(|v| format!("{v:?}")),
+                (false, None) => reader
                     .next::<Option<serde_json::Value>>(name)
-                    .map(|v| format!("{v:?}"))
+                    .map(|v| format!("{v:?}")),
             };
             match taken {
                 Ok(value) => seen.push(format!("{name}={value}")),
@@ -741,14 +823,14 @@ mod tests {
             r#"["x"]"#,
         ];
         for params in objects {
-            let without = with_params(params, |p| transcript(ParamsReader::new(p), TAKES));
+            let without = with_params(params, |p| transcript(ParamsReader::new(p), TAKES, None));
             let with = with_params(params, |p| {
-                transcript(ParamsReader::with_names(p, NAMES), TAKES)
+                transcript(ParamsReader::with_names(p, NAMES), TAKES, Some(NAMES))
             });
             assert_eq!(with, without, "params {params}");
             // Read by the scanner, with the members it noted.
             let scanned = with_scanned_params(params, |p| {
-                transcript(ParamsReader::with_names(p, NAMES), TAKES)
+                transcript(ParamsReader::with_names(p, NAMES), TAKES, Some(NAMES))
             });
             if let Some(scanned) = scanned {
                 assert_eq!(scanned, without, "scanned params {params}");
@@ -760,8 +842,12 @@ mod tests {
             panic!("a call")
         };
         assert_eq!(
-            transcript(ParamsReader::with_names(request.params, NAMES), TAKES),
-            transcript(ParamsReader::new(request.params), TAKES)
+            transcript(
+                ParamsReader::with_names(request.params, NAMES),
+                TAKES,
+                Some(NAMES)
+            ),
+            transcript(ParamsReader::new(request.params), TAKES, None)
         );
     }
 
@@ -783,6 +869,23 @@ mod tests {
             let reader = ParamsReader::with_names(params, &["a", "b"]).expect("reads");
             assert!(matches!(reader.layout, Layout::FewMembers { .. }));
         });
+    }
+
+    /// A slot that does not hold the name asked for (only a caller other than `#[method]`
+    /// could give one) still gives that name's value, looked up by name.
+    #[test]
+    fn a_wrong_slot_still_gives_the_named_param() {
+        let read = |params: &str| {
+            with_scanned_params(params, |params| {
+                let mut reader = ParamsReader::with_names(params, &["a", "b"]).expect("reads");
+                assert!(matches!(reader.layout, Layout::Known { .. }));
+                let b: i64 = reader.next_at(0, "b").expect("b");
+                let a: i64 = reader.next_at(7, "a").expect("a");
+                reader.finish().map(|()| (a, b))
+            })
+            .expect("the scanner reads the body")
+        };
+        assert_eq!(read(r#"{"b":2,"a":1}"#).expect("both taken"), (1, 2));
     }
 
     /// `value_length` ends each value where serde_json's reading of it ends, whatever follows
