@@ -360,7 +360,7 @@ impl<'a> ParamsReader<'a> {
 }
 
 /// Decodes the param `name` from its JSON text, or as missing when it is absent. Always in
-/// line: it is most of a param's cost, and a call would add a tenth to it.
+/// line: out of line, its call and return cost about 16 instructions per param (callgrind).
 #[inline(always)]
 fn decode<T: DeserializeOwned>(value: Option<&str>, name: &'static str) -> Result<T, Error> {
     let decoded = match value {
