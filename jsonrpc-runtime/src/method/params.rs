@@ -540,8 +540,9 @@ fn take_known<'a>(
     Some(&text[usize::from(start)..usize::from(end)])
 }
 
-/// Where `name` is in `names`: by address first, since `#[method]` passes the same literals
-/// to [`ParamsReader::with_names`] and [`ParamsReader::next`].
+/// Where `name` is in `names`: by address first, since the names given to
+/// [`ParamsReader::next`] (and to [`ParamsReader::next_at`], whose fallback this is) are
+/// mostly the literals `#[method]` also gave to [`ParamsReader::with_names`].
 #[inline]
 fn index_of(names: &[&str], name: &str) -> Option<usize> {
     names
