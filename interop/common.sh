@@ -153,7 +153,7 @@ start_server() {
 # that line (it crashed or hung) counts as one more failure. Each is given SUITE_TIMEOUT seconds
 # (default 120) at most. Counts into `passed` and `failed`, which the caller sets to 0.
 suite() {
-    local name="$1" status=0 suite_started=$SECONDS
+    local name="$1" status=0 suite_started=$SECONDS stderr_shown=0
     shift
     say "$name"
     timeout "${SUITE_TIMEOUT:-120}" "$@" >"$tmp/suite.out" 2>"$tmp/suite.err" || status=$?
@@ -171,8 +171,9 @@ suite() {
         failed=$((failed + 1))
         printf 'FAIL %s: exit status %d and no summary line; its stderr:\n' "$name" "$status"
         cat "$tmp/suite.err"
+        stderr_shown=1
     fi
-    if [[ $status -ne 0 && -s "$tmp/suite.err" ]]; then
+    if [[ $status -ne 0 && $stderr_shown -eq 0 && -s "$tmp/suite.err" ]]; then
         say "$name: its stderr:"
         tail -n 40 "$tmp/suite.err" >&2
     fi
